@@ -1,0 +1,172 @@
+"""The `qa` command: arguments, choosing the mode, exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import sys
+from pathlib import Path
+
+from qa.errors import QAError, UsageError
+
+EXIT_ANSWERED, EXIT_NO_ANSWER, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_PIPE = 0, 1, 2, 130, 141
+# Longer questions are cut to this many characters (nobody types more; BM25 needs less).
+MAX_QUESTION_CHARS = 2000
+BUNDLED_NAME = "tass-roscosmos-cnsa-lunar-station.txt"
+
+USAGE_EPILOG = """\
+modes:
+  qa                      chat in the terminal (when stdin and stdout are terminals)
+  qa -q "QUESTION"        answer and exit; -q may repeat
+  ... | qa                answer each line of stdin as it arrives
+  qa eval GOLD            score answers against a gold question file (qa eval --help)
+
+exit status: 0 answered, 1 every question was abstained on, 2 usage or input error,
+             130 interrupted
+"""
+
+
+def default_corpus() -> Path:
+    """The bundled article: inside the installed package, or in a source checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "bundled" / BUNDLED_NAME, here.parent / "corpus" / BUNDLED_NAME):
+        if candidate.is_file():
+            return candidate
+    raise QAError("the bundled article is missing from this installation: reinstall qa, "
+                  "or pass --corpus PATH")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, not usage + message
+        raise UsageError(f"{message} (see 'qa --help')")
+
+
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= n <= 100:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 100: {n}")
+    return n
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from qa import __version__
+
+    p = _Parser(prog="qa", description="Ask questions of a text; answers come from its sentences.",
+                epilog=USAGE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("-q", "--question", action="append", default=[], metavar="QUESTION",
+                   help="answer this question and exit (repeatable)")
+    p.add_argument("-c", "--corpus", action="append", default=[], metavar="PATH",
+                   help="a file, or a folder of .txt/.md files, to read instead of the bundled "
+                        "article (repeatable)")
+    p.add_argument("-k", "--top", type=_positive, default=3, metavar="N",
+                   help="how many sentences to show per answer (default 3)")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object per question (JSON Lines); not in the chat")
+    p.add_argument("--no-color", action="store_true", help="no colours (NO_COLOR is honoured too)")
+    p.add_argument("--no-cache", action="store_true",
+                   help="build the index afresh and do not write it to the cache")
+    p.add_argument("--version", action="version", version=f"qa {__version__}")
+    return p
+
+
+def _stdio_safe() -> None:
+    """Never die on encoding: undecodable input becomes U+FFFD, unencodable output escapes."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
+
+
+def _stdin_lines():
+    """Lines of stdin as they arrive, decoded as UTF-8 with bad bytes replaced."""
+    stdin = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace", newline=None)
+    return iter(stdin.readline, "")
+
+
+def _load(args, progress: bool):
+    from qa.answer import Engine
+    from qa.index import open_index
+
+    paths = args.corpus or [str(default_corpus())]
+    return Engine(open_index(paths, use_cache=not args.no_cache))
+
+
+def _console(args):
+    from rich.console import Console
+
+    return Console(no_color=args.no_color or None, highlight=False, emoji=False, markup=False)
+
+
+def _answer_all(engine, questions, args, *, echo: bool) -> int:
+    """Answer questions in order, printing each as soon as it is ready; the exit code."""
+    from qa import render
+
+    tty = sys.stdout.isatty() and not args.json
+    console = _console(args) if tty else None
+    asked = answered = 0
+    for raw in questions:
+        text = raw.strip()
+        if not text:
+            continue
+        text = text[:MAX_QUESTION_CHARS]
+        answer = engine.ask(text, top=args.top)
+        asked += 1
+        answered += answer.found
+        if args.json:
+            sys.stdout.write(render.json_line(answer) + "\n")
+        elif console is not None:
+            if echo:
+                from rich.text import Text
+
+                console.print(Text("? " + render.safe(text), style="bold cyan"))
+            render.rich_answer(answer, console)
+            if echo:
+                console.print()
+        else:
+            sys.stdout.write(render.plain(answer, echo_question=echo) + "\n")
+            if echo:
+                sys.stdout.write("\n")
+        sys.stdout.flush()
+    return EXIT_NO_ANSWER if asked and not answered else EXIT_ANSWERED
+
+
+def run(argv: list[str]) -> int:
+    if argv[:1] == ["eval"]:
+        from qa.eval import main as eval_main
+
+        return eval_main(argv[1:])
+    args = build_parser().parse_args(argv)
+    if args.no_color:
+        os.environ["NO_COLOR"] = "1"
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    if args.question:
+        return _answer_all(_load(args, True), args.question, args, echo=False)
+    if interactive:
+        if args.json:
+            raise UsageError("--json is for -q and piped questions, not the chat")
+        from qa.repl import run_repl
+
+        return run_repl(_load(args, True), top=args.top, no_color=args.no_color)
+    return _answer_all(_load(args, False), _stdin_lines(), args, echo=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `qa` command; returns the exit status."""
+    _stdio_safe()
+    try:
+        return run(sys.argv[1:] if argv is None else argv)
+    except QAError as e:
+        sys.stderr.write(f"qa: {e}\n")
+        return e.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("qa: interrupted\n")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`qa ... | head -1`): stop quietly, and keep Python's exit-time
+        # flush from complaining about the closed pipe.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_PIPE

@@ -1,0 +1,273 @@
+"""The short answer: spans of the expected type inside a sentence, nearest the question's words."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from qa import question as qmod
+from qa import terms as terms_mod
+
+_MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+          r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
+_DAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+_YEAR = r"(?:1[0-9]{3}|20[0-9]{2})(?:s|-(?:1[0-9]{3}|20[0-9]{2}))?"
+_ORD = r"\d{1,2}(?:st|nd|rd|th)?"
+_DATE_CORE = (rf"(?:{_DAY}(?:,? {_MONTH} {_ORD})?(?:,? {_YEAR})?"
+              rf"|(?:early |late |mid-?)?{_MONTH}(?: {_ORD})?(?:,? {_YEAR})?"
+              rf"|{_ORD} {_MONTH}(?:,? {_YEAR})?"
+              rf"|(?:the )?(?:early |late |mid-?)?{_YEAR}"
+              rf"|(?:the )?(?:\d{{1,2}}(?:st|nd|rd|th)|first|second|third|[a-z]+th) centur(?:y|ies)"
+              rf"|(?:last|next|this|that) (?:week|month|year|decade|spring|summer|autumn|fall|winter)"
+              rf"|yesterday|today|tomorrow|tonight|\d{{1,2}}:\d{{2}}(?: ?[ap]\.?m\.?)?)")
+DATE = re.compile(rf"\b(?:(?:on|in|at|by|since|until|from|during|before|after|around) "
+                  rf"(?:the )?)?(?:early |late |mid-)?{_DATE_CORE}\b", re.IGNORECASE)
+# Case matters for month names ("may", "march" are common words) outside the prepositions.
+_CASED_MONTH = re.compile(_MONTH)
+
+_NUMBER_WORDS = ("one two three four five six seven eight nine ten eleven twelve thirteen "
+                 "fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty "
+                 "sixty seventy eighty ninety hundred thousand million billion trillion dozen "
+                 "dozens hundreds thousands millions billions several")
+NUMBER = re.compile(rf"(?:(?:about|around|nearly|almost|over|more than|less than|some|up to) )?"
+                    rf"(?:[$€£]\s?)?\d[\d,]*(?:\.\d+)?(?:\s?(?:%|percent|per cent))?"
+                    rf"(?: (?:{_NUMBER_WORDS.replace(' ', '|')}))?"
+                    rf"|\b(?:{_NUMBER_WORDS.replace(' ', '|')})(?:[ -](?:{_NUMBER_WORDS.replace(' ', '|')}))*\b",
+                    re.IGNORECASE)
+
+# A capitalised word, or a connector inside a name ("of", "de", "al-").
+_CAP = r"(?:[A-Z][\w'\u2019.-]*[\w]|[A-Z])"
+NAME_RUN = re.compile(rf"{_CAP}(?:(?:\s+(?:of|de|del|da|van|von|der|la|le|al|bin|and)"
+                      rf"(?=\s+[A-Z]))?\s+{_CAP})*")
+# Words that make a capitalised run an organisation, a role or a place rather than a person.
+ORG_WORDS = frozenset("""agency administration council company corporation university ministry
+department committee organization organisation institute bank group party union association
+centre center office service services station court house republic kingdom states government
+federation academy society commission authority foundation fund network media news press club
+league board bureau command forces army navy program programme project mission parliament senate
+assembly congress space national international""".split())
+ROLE_WORDS = frozenset("""head deputy chief director president vice minister general secretary
+chairman chairwoman chair leader spokesman spokeswoman spokesperson ambassador governor mayor
+king queen prince princess emperor pope professor dr mr mrs ms sir lord lady captain commander
+senator representative premier chancellor ceo founder""".split())
+NON_NAME_WORDS = frozenset("""the a an in on at as it its this that these those he she they we i
+if when while after before during but and or so for to of by with from january february march
+april may june july august september october november december monday tuesday wednesday thursday
+friday saturday sunday""".split())
+
+LOCATIVE = re.compile(r"\b(?:in|at|on|from|to|near|inside|outside|across|into|onto|via|through|"
+                      r"throughout|within|off|over|under|beyond) ", re.IGNORECASE)
+MANNER = re.compile(r"\b(?:by|through|via|using|with the help of|by means of|thanks to) ",
+                    re.IGNORECASE)
+REASON = re.compile(r"\b(?:because(?: of)?|due to|owing to|as a result of|in order to|so that|"
+                    r"with the aim of|aimed at|for the purpose of|in an effort to|since|to) ",
+                    re.IGNORECASE)
+LIST_START = re.compile(r":\s*|\b(?:including|such as|includes|include|included|comprises|"
+                        r"consists of|covers|namely)\s+", re.IGNORECASE)
+# A phrase after a manner/reason/place cue ends at punctuation or after this many words.
+PHRASE_MAX_WORDS = 8
+# Each word between a candidate and the nearest question word costs this much of a perfect
+# type fit (1.0): near beats far, but a good fit a few words off beats a poor one next door.
+DISTANCE_COST = 0.1
+CLAUSE_END = re.compile(r"[,;:.!?\u201d\"()]|\s(?:and|but|which|who|that|while|where)\s")
+
+
+CommonWord = Callable[[str], bool]
+
+
+def _never_common(word: str) -> bool:
+    return False
+
+
+@dataclass(frozen=True)
+class Candidate:
+    start: int
+    end: int
+    prior: float  # how well the span fits the expected type, 0..1
+
+
+def _phrase_after(text: str, start: int, stop: re.Pattern[str] | None = None) -> int:
+    """End of the phrase that starts at `start`: at a clause break or after a few words."""
+    m = CLAUSE_END.search(text, start)
+    end = m.start() if m else len(text)
+    if stop is not None:
+        m = stop.search(text, start, end)
+        end = m.start() if m else end
+    words = list(re.finditer(r"\S+", text[start:end]))
+    if len(words) > PHRASE_MAX_WORDS:
+        end = start + words[PHRASE_MAX_WORDS - 1].end()
+    return end
+
+
+def _names(text: str, is_common: CommonWord) -> list[tuple[int, int, str]]:
+    """Capitalised runs with a guess of their kind: person, org or name.
+
+    `is_common(word)` says the corpus also uses the word in lower case, so capitalised it is
+    a title or a sentence start ("International Cooperation"), not part of a person's name.
+    """
+    out = []
+    for m in NAME_RUN.finditer(text):
+        words = list(re.finditer(r"\S+", m.group()))
+        # Drop leading words that are capitalised only because they start the sentence or clause.
+        while words and words[0].group().lower().strip(".,") in NON_NAME_WORDS:
+            words.pop(0)
+        if not words:
+            continue
+        lowered = [w.group().lower().strip(".,'\u2019") for w in words]
+        # A person: the longest tail of plain capitalised words after any org or role word.
+        tail = len(words)
+        while tail > 0 and lowered[tail - 1] not in ORG_WORDS | ROLE_WORDS \
+                and lowered[tail - 1] not in ("of", "and", "de", "la", "le") \
+                and not words[tail - 1].group().isupper() and not is_common(lowered[tail - 1]):
+            tail -= 1
+        s0 = m.start()
+        if len(words) - tail >= 2 and len(words) - tail <= 4:
+            ps = s0 + words[tail].start()
+            out.append((ps, s0 + words[-1].end(), qmod.PERSON))
+            if tail > 0:
+                out.append((s0 + words[0].start(), s0 + words[tail - 1].end(), "org"))
+            continue
+        if len(words) == 1 and is_common(lowered[0]):
+            continue
+        kind = "org" if any(w in ORG_WORDS for w in lowered) or words[0].group().isupper() \
+            else "name"
+        out.append((s0 + words[0].start(), s0 + words[-1].end(), kind))
+    return out
+
+
+def _is_date(text: str, start: int, end: int) -> bool:
+    return any(m.start() < end and start < m.end() for m in DATE.finditer(text))
+
+
+def candidates(text: str, kind: str, focus: str | None = None,
+               is_common: CommonWord = _never_common) -> list[Candidate]:
+    """Spans of `text` that could answer a question of this kind."""
+    out: list[Candidate] = []
+    if kind == qmod.PERSON:
+        for s, e, k in _names(text, is_common):
+            if not _is_date(text, s, e):
+                out.append(Candidate(s, e, {"person": 1.0, "org": 0.6, "name": 0.7}[k]))
+    elif kind == qmod.DATE:
+        for m in DATE.finditer(text):
+            core = m.group()
+            if re.fullmatch(r"(?:\w+ )?(?:may|march)", core, re.IGNORECASE) \
+                    and not _CASED_MONTH.search(core):
+                continue
+            out.append(Candidate(m.start(), m.end(), 1.0))
+    elif kind == qmod.NUMBER:
+        for m in NUMBER.finditer(text):
+            end, prior = m.end(), 0.8
+            if re.fullmatch(_YEAR, m.group()):
+                prior = 0.3
+            nxt = re.match(r"\s+([\w-]+)", text[end:])
+            if nxt and focus and terms_mod.stem(nxt.group(1).lower()) == focus:
+                prior = 1.0
+            out.append(Candidate(m.start(), end, prior))
+    elif kind == qmod.PLACE:
+        for m in LOCATIVE.finditer(text):
+            end = _phrase_after(text, m.end(), LOCATIVE)
+            phrase = text[m.end():end]
+            if not phrase or _is_date(text, m.start(), end):
+                continue
+            out.append(Candidate(m.end(), end, 1.0 if re.search(r"\b[A-Z]", phrase) else 0.4))
+        for s, e, k in _names(text, is_common):
+            if k != qmod.PERSON and not _is_date(text, s, e):
+                out.append(Candidate(s, e, 0.6))
+    elif kind == qmod.MANNER:
+        for m in MANNER.finditer(text):
+            end = _phrase_after(text, m.end())
+            if end > m.end():
+                out.append(Candidate(m.start(), end, 1.0))
+    elif kind == qmod.REASON:
+        for m in REASON.finditer(text):
+            end = _phrase_after(text, m.end())
+            if end > m.end():
+                prior = 0.6 if m.group().strip().lower() == "to" else 1.0
+                out.append(Candidate(m.start(), end, prior))
+    elif kind == qmod.LIST:
+        for m in LIST_START.finditer(text):
+            end = len(text.rstrip().rstrip(".!?"))
+            stop = re.search(r"[.;!?](?:\s|$)", text[m.end():])
+            if stop:
+                end = m.end() + stop.start()
+            if "," in text[m.end():end] or " and " in text[m.end():end]:
+                out.append(Candidate(m.end(), end, 1.0 if m.group().startswith(":") else 0.8))
+    return out
+
+
+def _overlaps_question(text: str, span: Candidate, question_words: set[str]) -> bool:
+    """True when every content word of the span is already in the question."""
+    words = [t for t in terms_mod.tokens(text[span.start:span.end]) if t.term]
+    return bool(words) and all(t.term in question_words or t.word in question_words for t in words)
+
+
+def extract_spans(text: str, kind: str, question_terms: set[str], anchors: list[int],
+                  focus: str | None = None,
+                  is_common: CommonWord = _never_common) -> list[tuple[int, int]]:
+    """The short answer's spans in `text`, best first; empty when no span of that type is there.
+
+    `anchors` are character offsets of the question's words in the sentence; a candidate near
+    them wins. A candidate that only repeats the question is never the answer.
+    """
+    cands = [c for c in candidates(text, kind, focus, is_common)
+             if not _overlaps_question(text, c, question_terms)]
+    if not cands:
+        return []
+
+    def score(c: Candidate) -> float:
+        return c.prior - DISTANCE_COST * _words_between(text, c, anchors)
+
+    best = max(cands, key=score)
+    spans = [(best.start, best.end)]
+    if kind == qmod.PERSON:
+        spans = _coordinated(text, best, cands, anchors, spans)
+    return spans
+
+
+def _words_between(text: str, c: Candidate, anchors: list[int]) -> int:
+    """Words between a candidate and the nearest anchor; a clause mark counts as a word too."""
+    if not anchors:
+        return 0
+    gaps = []
+    for a in anchors:
+        if c.start <= a < c.end:
+            return 0
+        gap = text[a:c.start] if a < c.start else text[c.end:a]
+        words = len(gap.split()) - (1 if a < c.start else 0)
+        gaps.append(max(0, words) + len(_CLAUSE_MARK.findall(gap)))
+    return min(gaps)
+
+
+_CLAUSE_MARK = re.compile(r"[,;:()\"\u201c\u201d]")
+
+
+def _coordinated(text: str, best: Candidate, cands: list[Candidate], anchors: list[int],
+                 spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """People joined to the best one by "and" who share the question's predicate.
+
+    "X, and the director of Y, Z signed": both signed, when the question's words come after
+    the whole group. When they come before ("head of Roscosmos, X"), X alone is described.
+    """
+    people = sorted((c for c in cands if c.prior == 1.0), key=lambda c: c.start)
+    if best not in people or not anchors:
+        return spans
+    i = people.index(best)
+    group = [best]
+    for j in range(i - 1, -1, -1):
+        if not _joined(text[people[j].end:group[0].start]):
+            break
+        group.insert(0, people[j])
+    for j in range(i + 1, len(people)):
+        if not _joined(text[group[-1].end:people[j].start]):
+            break
+        group.append(people[j])
+    nearest = min(anchors, key=lambda a: min(abs(a - best.start), abs(a - best.end)))
+    if len(group) == 1 or nearest < group[-1].end:
+        return spans
+    return [(c.start, c.end) for c in group]
+
+
+def _joined(between: str) -> bool:
+    return bool(re.search(r"\band\b", between)) and len(between.split()) <= 20 \
+        and not re.search(r"[;.!?]|\b(?:said|told|says|while|but)\b", between)

@@ -1,0 +1,75 @@
+"""What a question asks: the type of answer it expects and the content terms to search for."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from qa import terms as terms_mod
+
+# Answer types, in the JSON "type" field.
+PERSON, DATE, PLACE, NUMBER, LIST, MANNER, REASON, SENTENCE = (
+    "person", "date", "place", "number", "list", "manner", "reason", "sentence")
+
+_NOUN_PERSON = (r"(?:person|people|man|woman|official|leader|head|chief|director|president|"
+                r"minister|author|founder|ceo|spokes(?:man|woman|person)|king|queen|ruler)")
+_NOUN_DATE = r"(?:year|date|day|month|time|decade|century|period|season|era|week)"
+_NOUN_PLACE = (r"(?:place|city|country|countries|town|region|location|site|state|continent|"
+               r"area|venue|platform|network|website|island|river|province|nation)")
+_NOUN_LIST = (r"(?:sections?|parts?|items?|areas|components?|elements?|topics?|kinds|types|"
+              r"points|steps|stages|chapters?|fields|things|aspects|goals|tasks|list)")
+
+# Ordered rules: the first pattern that matches the normalised question decides its type.
+TYPE_RULES: list[tuple[str, re.Pattern[str]]] = [
+    (NUMBER, re.compile(r"\bhow (?:many|much|long|old|far|big|large|often)\b|"
+                        r"\bwhat (?:number|percentage|percent|amount|proportion)\b|"
+                        r"\bnumber of\b")),
+    (DATE, re.compile(rf"\bwhen\b|\b(?:what|which|in which|on which) {_NOUN_DATE}\b|"
+                      rf"\bwhat time\b")),
+    (PLACE, re.compile(rf"\bwhere\b|\b(?:what|which|in which|on which|from which) "
+                       rf"(?:\w+ )?{_NOUN_PLACE}\b")),
+    (PERSON, re.compile(rf"\bwho(?:m|se)?\b|\b(?:what|which) {_NOUN_PERSON}\b")),
+    (REASON, re.compile(r"\bwhy\b|\bfor what (?:reason|purpose)\b|"
+                        r"\bwhat (?:is|was|were|are) the (?:aim|goal|purpose|reason|objective)s?\b")),
+    (LIST, re.compile(rf"\b(?:what|which)\b.*\b{_NOUN_LIST}\b|"
+                      r"\bwhat (?:does|do|did|will)\b.*\b(?:include|consist|comprise|cover|contain)")),
+    (MANNER, re.compile(r"\bhow\b")),
+]
+
+# Words that only say what kind of answer is wanted; texts rarely contain them, so the search
+# does not demand them.
+TYPE_CUE_TERMS = frozenset(terms_mod.stem(w) for w in (
+    "year date day month time decade century period place location person people name "
+    "number many much kind type way reason purpose happen happened").split())
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question: the text typed, the answer type it asks for, and the terms to search."""
+
+    text: str
+    type: str
+    terms: tuple[str, ...]  # content terms, in order, repeats dropped
+    focus: str | None = None  # the term after "how many" ("sections"), if any
+
+
+def answer_type(text: str) -> str:
+    norm = " ".join(w.word for w in terms_mod.tokens(text))
+    for kind, pattern in TYPE_RULES:
+        if pattern.search(norm):
+            return kind
+    return SENTENCE
+
+
+def analyze_question(text: str) -> Question:
+    """Type the question and keep its content terms (question words and stopwords dropped)."""
+    toks = terms_mod.tokens(text)
+    kind = answer_type(text)
+    content = tuple(dict.fromkeys(terms_mod.terms(text)))
+    focus = None
+    words = [t.word for t in toks]
+    for i, w in enumerate(words[:-1]):
+        if w == "how" and words[i + 1] in ("many", "much") and i + 2 < len(toks):
+            focus = toks[i + 2].term
+            break
+    return Question(text=text, type=kind, terms=content, focus=focus)

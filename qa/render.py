@@ -1,0 +1,105 @@
+"""An Answer as rich renderables, plain text, or a JSON line."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TYPE_CHECKING
+
+from qa import terms as terms_mod
+from qa.answer import Answer, Hit
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
+
+# C0/C1 controls, DEL, and bidi overrides: shown as visible escapes, never sent to a terminal.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# How many characters of a further sentence the compact list shows.
+LEAD_CHARS = 160
+
+
+def safe(text: str) -> str:
+    """Text with control characters made visible (ESC -> \\x1b), same otherwise."""
+    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                       else f"\\u{ord(m.group()):04x}", text)
+
+
+def json_line(answer: Answer) -> str:
+    """One JSON Lines record; ASCII-only, so no byte of it can drive a terminal."""
+    return json.dumps(answer.to_json(), ensure_ascii=True)
+
+
+def _citation(hit: Hit) -> str:
+    s = hit.sentence
+    return f"{safe(s.source)}, sentence {s.index + 1}, chars {s.start}-{s.end}"
+
+
+def _shorten(text: str, limit: int = LEAD_CHARS) -> str:
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "\u2026"
+
+
+def plain(answer: Answer, echo_question: bool = False) -> str:
+    """The answer as plain text for pipes and files."""
+    lines = [f"Q: {safe(answer.question)}"] if echo_question else []
+    if answer.corrections:
+        lines.append("Searched for: " + ", ".join(safe(new) for _, new in answer.corrections))
+    if answer.found:
+        best = answer.hits[0]
+        lines.append(f"Answer: {safe(answer.answer or '')}")
+        if answer.spans:
+            lines.append(f"  \"{safe(best.sentence.text)}\"")
+        lines.append(f"  -- {_citation(best)}")
+        rest = answer.hits[1:]
+        title = "Also:"
+    else:
+        lines.append("No answer: the text does not seem to answer this.")
+        rest = answer.hits
+        title = "Closest sentences (low confidence):"
+    if rest:
+        lines.append(title)
+        for h in rest:
+            lines.append(f"  [{h.score:.2f}] sentence {h.sentence.index + 1}: "
+                         f"{safe(_shorten(h.sentence.text))}")
+    return "\n".join(lines)
+
+
+def _highlight(text: str, matched: tuple[str, ...], spans: tuple[tuple[int, int], ...]) -> Text:
+    from rich.text import Text
+
+    out = Text(safe(text))
+    if safe(text) != text:  # escapes shift offsets; show the text, skip the highlights
+        return out
+    for tok in terms_mod.tokens(text):
+        if tok.term in matched:
+            out.stylize("bold yellow", tok.start, tok.end)
+    for a, b in spans:
+        out.stylize("bold green underline", a, b)
+    return out
+
+
+def rich_answer(answer: Answer, console: Console) -> None:
+    """Print the answer: short answer, its sentence highlighted, citation, further leads."""
+    from rich.padding import Padding
+    from rich.text import Text
+
+    if answer.corrections:
+        console.print(Text("searched for: ", style="dim")
+                      + Text(", ".join(safe(new) for _, new in answer.corrections), style="italic"))
+    if answer.found:
+        best = answer.hits[0]
+        console.print(Text(safe(answer.answer or ""), style="bold green"))
+        if answer.spans:
+            console.print(Padding(_highlight(best.sentence.text, best.matched, answer.spans),
+                                  (0, 0, 0, 2)))
+        console.print(Padding(Text(_citation(best), style="dim"), (0, 0, 0, 2)))
+        rest, title = answer.hits[1:], "also relevant"
+    else:
+        console.print(Text("The text does not seem to answer this.", style="bold yellow"))
+        rest, title = answer.hits, "closest sentences, low confidence"
+    if rest:
+        console.print(Text(title, style="dim italic"))
+        for h in rest:
+            line = Text(f"  {h.score:5.2f}  #{h.sentence.index + 1}  ", style="dim")
+            line.append(Text(safe(_shorten(h.sentence.text)), style="dim"))
+            console.print(line)
