@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -13,6 +14,9 @@ from qa.errors import QAError, UsageError
 EXIT_ANSWERED, EXIT_NO_ANSWER, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_PIPE = 0, 1, 2, 130, 141
 # Longer questions are cut to this many characters (nobody types more; BM25 needs less).
 MAX_QUESTION_CHARS = 2000
+# Stdin is read this much of a line at a time; the rest of a longer line is skipped unread.
+MAX_LINE_CHARS = 64 * 1024
+_SURROGATE = re.compile("[\ud800-\udfff]")
 BUNDLED_NAME = "tass-roscosmos-cnsa-lunar-station.txt"
 
 USAGE_EPILOG = """\
@@ -69,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-color", action="store_true", help="no colours (NO_COLOR is honoured too)")
     p.add_argument("--no-cache", action="store_true",
                    help="build the index afresh and do not write it to the cache")
+    p.add_argument("--chat", action="store_true",
+                   help="ask the questions as one conversation: follow-ups (\"when?\", "
+                        "\"what did he say?\") use the earlier questions and answers")
     p.add_argument("--version", action="version", version=f"qa {__version__}")
     return p
 
@@ -81,9 +88,60 @@ def _stdio_safe() -> None:
 
 
 def _stdin_lines():
-    """Lines of stdin as they arrive, decoded as UTF-8 with bad bytes replaced."""
+    """Lines of stdin as they arrive, decoded as UTF-8 with bad bytes replaced.
+
+    A line is read at most MAX_LINE_CHARS at a time and the rest of it skipped, so a stream
+    with no newline (`qa < /dev/zero`) takes bounded memory.
+    """
     stdin = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace", newline=None)
-    return iter(stdin.readline, "")
+    while True:
+        line = stdin.readline(MAX_LINE_CHARS)
+        if not line:
+            return
+        rest = line
+        while not rest.endswith("\n"):
+            rest = stdin.readline(MAX_LINE_CHARS)
+            if not rest:
+                break
+        yield line
+
+
+def _from_os(text: str) -> str:
+    """Command-line text with undecodable bytes (surrogate escapes) as U+FFFD."""
+    if not _SURROGATE.search(text):
+        return text
+    try:
+        return os.fsencode(text).decode("utf-8", "replace")
+    except UnicodeError:
+        return _SURROGATE.sub("\ufffd", text)
+
+
+class _BuildProgress:
+    """A rich progress bar on stderr, started (and rich imported) only if an index is built."""
+
+    def __init__(self, no_color: bool) -> None:
+        self.no_color = no_color
+        self.bar = None
+        self.tasks: dict[str, object] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if self.bar is None:
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, \
+                TimeElapsedColumn
+
+            console = Console(stderr=True, no_color=self.no_color or None)
+            self.bar = Progress(TextColumn("{task.description:>10}"), BarColumn(),
+                                TaskProgressColumn(), TimeElapsedColumn(), console=console,
+                                transient=True)
+            self.bar.start()
+        if stage not in self.tasks:
+            self.tasks[stage] = self.bar.add_task(stage, total=total)
+        self.bar.update(self.tasks[stage], completed=done, total=total)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
 
 
 def _load(args, progress: bool):
@@ -91,7 +149,22 @@ def _load(args, progress: bool):
     from qa.index import open_index
 
     paths = args.corpus or [str(default_corpus())]
-    return Engine(open_index(paths, use_cache=not args.no_cache))
+    if not (progress and sys.stderr.isatty()):
+        return Engine(open_index(paths, use_cache=not args.no_cache))
+    bar = _BuildProgress(args.no_color)
+    try:
+        return Engine(open_index(paths, use_cache=not args.no_cache, progress=bar))
+    finally:
+        bar.close()
+
+
+def _chat(engine, args):
+    """With --chat the questions are one conversation, so follow-ups use earlier turns."""
+    if not args.chat:
+        return engine
+    from qa.conversation import Conversation
+
+    return Conversation(engine)
 
 
 def _console(args):
@@ -111,8 +184,9 @@ def _answer_all(engine, questions, args, *, echo: bool) -> int:
         text = raw.strip()
         if not text:
             continue
-        text = text[:MAX_QUESTION_CHARS]
+        text = _from_os(text[:MAX_QUESTION_CHARS])
         answer = engine.ask(text, top=args.top)
+        searched = getattr(engine, "searched", None)  # what a --chat follow-up added
         asked += 1
         answered += answer.found
         if args.json:
@@ -122,11 +196,19 @@ def _answer_all(engine, questions, args, *, echo: bool) -> int:
                 from rich.text import Text
 
                 console.print(Text("? " + render.safe(text), style="bold cyan"))
+            if searched:
+                from rich.text import Text
+
+                console.print(Text("searched: " + render.safe(searched), style="dim italic"))
             render.rich_answer(answer, console)
             if echo:
                 console.print()
         else:
-            sys.stdout.write(render.plain(answer, echo_question=echo) + "\n")
+            out = render.plain(answer, echo_question=echo)
+            if searched:
+                head, _, tail = out.partition("\n") if echo else ("", "", out)
+                out = "\n".join(x for x in (head, "searched: " + render.safe(searched), tail) if x)
+            sys.stdout.write(out + "\n")
             if echo:
                 sys.stdout.write("\n")
         sys.stdout.flush()
@@ -143,30 +225,57 @@ def run(argv: list[str]) -> int:
         os.environ["NO_COLOR"] = "1"
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     if args.question:
-        return _answer_all(_load(args, True), args.question, args, echo=False)
+        return _answer_all(_chat(_load(args, True), args), args.question, args, echo=False)
     if interactive:
         if args.json:
             raise UsageError("--json is for -q and piped questions, not the chat")
         from qa.repl import run_repl
 
-        return run_repl(_load(args, True), top=args.top, no_color=args.no_color)
-    return _answer_all(_load(args, False), _stdin_lines(), args, echo=True)
+        return run_repl(_load(args, True), top=args.top, no_color=args.no_color,
+                        paths=args.corpus or None)
+    return _answer_all(_chat(_load(args, False), args), _stdin_lines(), args, echo=True)
+
+
+def _error(message: str) -> None:
+    """One stderr line, with anything that could drive the terminal escaped."""
+    from qa.render import safe_line
+
+    sys.stderr.write(f"qa: {safe_line(message)}\n")
+    sys.stderr.flush()
+
+
+def _silence_stdout() -> None:
+    """Send what is left in stdout's buffer nowhere, so the exit-time flush cannot fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `qa` command; returns the exit status."""
     _stdio_safe()
     try:
-        return run(sys.argv[1:] if argv is None else argv)
+        try:
+            return run(sys.argv[1:] if argv is None else argv)
+        finally:
+            # A reader that went away shows up here at the latest, inside the handlers below.
+            if sys.stdout is not None:
+                sys.stdout.flush()
     except QAError as e:
-        sys.stderr.write(f"qa: {e}\n")
+        _error(str(e))
         return e.exit_code
     except KeyboardInterrupt:
-        sys.stderr.write("qa: interrupted\n")
+        _silence_stdout()
+        _error("interrupted")
         return EXIT_INTERRUPTED
     except BrokenPipeError:
-        # The reader went away (`qa ... | head -1`): stop quietly, and keep Python's exit-time
-        # flush from complaining about the closed pipe.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        # The reader went away (`qa ... | head -1`): stop quietly.
+        _silence_stdout()
         return EXIT_PIPE
+    except OSError as e:  # most likely writing the answers failed: a full disk, a lost terminal
+        _silence_stdout()
+        _error(f"{e.filename}: {e.strerror or e}" if e.filename
+               else f"cannot write the output: {e.strerror or e}")
+        return EXIT_USAGE

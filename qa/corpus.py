@@ -14,6 +14,8 @@ from qa.errors import CorpusError
 MAX_FILE_BYTES = 64 * 1024 * 1024
 # How much of the file start is checked for NUL bytes to call it binary.
 BINARY_PROBE_BYTES = 8192
+# Files are read in pieces of this size, so the limit holds whatever `stat` said.
+READ_CHUNK_BYTES = 1024 * 1024
 CORPUS_SUFFIXES = (".txt", ".md")
 
 # Control characters (except tab and newline), DEL, C1 controls and bidi overrides become spaces:
@@ -21,6 +23,10 @@ CORPUS_SUFFIXES = (".txt", ".md")
 _CONTROL_CHARS = [c for c in range(32) if c not in (9, 10)] + [0x7F] + list(range(0x80, 0xA0))
 _BIDI_CHARS = [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
 CONTROL_TO_SPACE = {c: " " for c in _CONTROL_CHARS + _BIDI_CHARS}
+
+# Windows-1252 differs from Latin-1 only in 0x80-0x9F; 0x81, 0x8D, 0x8F, 0x90, 0x9D are undefined.
+_CP1252_FROM_LATIN1 = {b: bytes([b]).decode("cp1252") for b in range(0x80, 0xA0)
+                       if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)}
 
 # Typographic quotes become ASCII for sentence splitting and matching (one char for one).
 QUOTES_TO_ASCII = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"',
@@ -77,40 +83,63 @@ class Document:
 
 
 def decode(data: bytes) -> str:
-    """Bytes to text: UTF-8 (BOM or not), else Windows-1252, else Latin-1; newlines as '\\n'."""
+    """Bytes to text: UTF-8 (BOM or not), else Windows-1252, else Latin-1; newlines as '\\n'.
+
+    Not UTF-8 means Windows-1252 byte by byte, with the five bytes it leaves undefined read as
+    Latin-1: a stray one of them no longer turns every curly quote into a C1 control.
+    """
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        try:
-            text = data.decode("cp1252")
-        except UnicodeDecodeError:
-            text = data.decode("latin-1")
+        text = data.decode("latin-1").translate(_CP1252_FROM_LATIN1)
     # The same as Python's universal newlines, so offsets match `open(path).read()`.
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def read_bytes(path: str | os.PathLike[str]) -> bytes:
+    """A corpus file's bytes, never more than MAX_FILE_BYTES read; CorpusError if not usable.
+
+    The limit is enforced on the read itself, not only on the size `stat` reports, so a
+    FIFO, /dev/zero or a file that grows while being read cannot take unbounded memory.
+    """
+    label = str(path)
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > MAX_FILE_BYTES:
+                raise CorpusError(f"{label}: {size / 2**20:.0f} MB is over the "
+                                  f"{MAX_FILE_BYTES // 2**20} MB limit per file: "
+                                  "split it into smaller files")
+            chunks, total = [], 0
+            while total <= MAX_FILE_BYTES:
+                chunk = f.read(min(READ_CHUNK_BYTES, MAX_FILE_BYTES + 1 - total))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                total += len(chunk)
+    except FileNotFoundError:
+        raise CorpusError(f"{label}: no such file") from None
+    except IsADirectoryError:
+        raise CorpusError(f"{label}: is a folder, not a file") from None
+    except PermissionError:
+        raise CorpusError(f"{label}: permission denied") from None
+    except OSError as e:
+        raise CorpusError(f"{label}: cannot read: {e.strerror or e}") from None
+    if total > MAX_FILE_BYTES:
+        raise CorpusError(f"{label}: over the {MAX_FILE_BYTES // 2**20} MB limit per file: "
+                          "split it into smaller files")
+    data = b"".join(chunks)
+    if b"\x00" in data[:BINARY_PROBE_BYTES]:
+        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            raise CorpusError(f"{label}: is UTF-16 text: save it as UTF-8 and try again")
+        raise CorpusError(f"{label}: looks like a binary file, not text")
+    return data
 
 
 def read_document(path: str | os.PathLike[str], name: str | None = None) -> Document:
     """Read one corpus file and clean it; raise CorpusError with a reason a person can act on."""
     p = Path(path)
-    label = str(path)
-    try:
-        size = p.stat().st_size
-        if p.is_dir():
-            raise CorpusError(f"{label}: is a folder, not a file")
-        if size > MAX_FILE_BYTES:
-            raise CorpusError(f"{label}: {size / 2**20:.0f} MB is over the "
-                              f"{MAX_FILE_BYTES // 2**20} MB limit per file: split it into smaller files")
-        with open(p, "rb") as f:
-            data = f.read(MAX_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise CorpusError(f"{label}: no such file") from None
-    except PermissionError:
-        raise CorpusError(f"{label}: permission denied") from None
-    except OSError as e:
-        raise CorpusError(f"{label}: cannot read: {e.strerror or e}") from None
-    if b"\x00" in data[:BINARY_PROBE_BYTES]:
-        raise CorpusError(f"{label}: looks like a binary file, not text")
-    return document_from_text(decode(data), name or p.name, str(p))
+    return document_from_text(decode(read_bytes(p)), name or p.name, str(p))
 
 
 def document_from_text(original: str, name: str, path: str = "") -> Document:

@@ -21,7 +21,8 @@ _DATE_CORE = (rf"(?:{_DAY}(?:,? {_MONTH} {_ORD})?(?:,? {_YEAR})?"
               rf"|(?:the )?(?:\d{{1,2}}(?:st|nd|rd|th)|first|second|third|[a-z]+th) centur(?:y|ies)"
               rf"|(?:last|next|this|that) (?:week|month|year|decade|spring|summer|autumn|fall|winter)"
               rf"|yesterday|today|tomorrow|tonight|\d{{1,2}}:\d{{2}}(?: ?[ap]\.?m\.?)?)")
-DATE = re.compile(rf"\b(?:(?:on|in|at|by|since|until|from|during|before|after|around) "
+DATE = re.compile(rf"\b(?:in|by|since|until|from|around|about) (?:the )?[1-9][0-9]{{2,3}}s?\b|"
+                  rf"\b(?:(?:on|in|at|by|since|until|from|during|before|after|around) "
                   rf"(?:the )?)?(?:early |late |mid-)?{_DATE_CORE}\b", re.IGNORECASE)
 # Case matters for month names ("may", "march" are common words) outside the prepositions.
 _CASED_MONTH = re.compile(_MONTH)
@@ -185,6 +186,8 @@ def candidates(text: str, kind: str, focus: str | None = None,
             if end > m.end():
                 prior = 0.6 if m.group().strip().lower() == "to" else 1.0
                 out.append(Candidate(m.start(), end, prior))
+    elif kind == qmod.SENTENCE:
+        pass  # phrase_candidates needs the question's words; extract_spans asks for them
     elif kind == qmod.LIST:
         for m in LIST_START.finditer(text):
             end = len(text.rstrip().rstrip(".!?"))
@@ -196,22 +199,160 @@ def candidates(text: str, kind: str, focus: str | None = None,
     return out
 
 
+# Words that start or end no short answer ("was", "the", "and" at the edges of a run).
+_EDGE_WORDS = terms_mod.STOPWORDS | {"said", "says", "told", "known", "called", "named"}
+_RUN_BREAK = re.compile(r"[,;:()\"\u201c\u201d\u2013\u2014]|\.(?:\s|$)")
+
+
+def phrase_candidates(text: str, question_terms: set[str]) -> list[Candidate]:
+    """Runs of words the question does not contain, between clause marks: for "what" questions.
+
+    The answer to a question is the part of its sentence the question leaves out; a run is cut
+    at punctuation and at the question's own words, trimmed of function words at both ends.
+    """
+    out = []
+    toks = terms_mod.tokens(text)
+    run: list[terms_mod.Token] = []
+
+    def close() -> None:
+        while run and run[0].word in _EDGE_WORDS:
+            run.pop(0)
+        while run and run[-1].word in _EDGE_WORDS:
+            run.pop()
+        if run:
+            words = run[:PHRASE_MAX_WORDS]
+            out.append(Candidate(words[0].start, words[-1].end, 1.0))
+        run.clear()
+
+    prev_end = 0
+    for t in toks:
+        if _RUN_BREAK.search(text, prev_end, t.start):
+            close()
+        prev_end = t.end
+        if (t.term and t.term in question_terms) or t.word in question_terms:
+            close()
+            continue
+        run.append(t)
+    close()
+    return out
+
+
+# Words that end a noun phrase read off after a verb: clause openers, auxiliaries, "to".
+_PHRASE_STOP = frozenset("""to that which who whom whose when where while because although though
+if but is are was were be been being has have had will would can could should may might must
+said says told do does did not""".split())
+_PREPOSITIONS = frozenset("""in on at for with from by into onto between towards toward under
+over through during after before about against among across within without via per since until
+like as behind beyond near upon""".split())
+# The longest object phrase read off after a verb.
+OBJECT_MAX_WORDS = 16
+
+
+def object_candidates(text: str, question_terms: set[str], anchors: list[int],
+                      question_end: str = "") -> list[Candidate]:
+    """Noun phrases right after a question word in the sentence: "What did they sign?" ->
+    "...signed [a memorandum of understanding] on behalf...".
+
+    A phrase takes any "of" and one other prepositional phrase ("tasks for the lunar base"),
+    and stops at punctuation, a clause word, "to", or a second preposition. If the question
+    ends in a preposition ("what is it for?"), a phrase may start with that preposition.
+    """
+    toks = terms_mod.tokens(text)
+    starts = {t.start for t in toks}
+    out = []
+    for k, tok in enumerate(toks):
+        if tok.start not in anchors or tok.start not in starts:
+            continue
+        j = k + 1
+        if j < len(toks) and question_end and toks[j].word == question_end \
+                and not re.search(r"[^\w\s-]", text[tok.end:toks[j].start]):
+            j += 1
+        phrase: list[terms_mod.Token] = []
+        preps = 0
+        prev_end = toks[j - 1].end if j - 1 >= 0 else 0
+        while j < len(toks) and len(phrase) < OBJECT_MAX_WORDS:
+            t = toks[j]
+            if re.search(r"[^\w\s'-]", text[prev_end:t.start]):
+                break
+            w = t.word
+            if not phrase and (w in _PREPOSITIONS or w in ("of", "and", "or")):
+                break
+            if w in _PHRASE_STOP:
+                break
+            if w in _PREPOSITIONS:
+                # One prepositional phrase, unless an "of" phrase already closed the noun.
+                if preps or any(p.word == "of" for p in phrase):
+                    break
+                preps += 1
+            phrase.append(t)
+            prev_end = t.end
+            j += 1
+        while phrase and (phrase[-1].word in _PREPOSITIONS or phrase[-1].word in _EDGE_WORDS):
+            phrase.pop()
+        content = [t for t in phrase if t.term]
+        if not content or (content[0].term in question_terms or content[0].word in question_terms):
+            continue
+        if all(t.term in question_terms or t.word in question_terms for t in content):
+            continue
+        out.append(Candidate(phrase[0].start, phrase[-1].end, 1.0))
+    return out
+
+
+_ROLE_BREAK = re.compile(r"(?:^|[.;:!?]\s+|,\s+(?:and\s+)?|\s+(?:and|by|with|said|told|says)\s+)",
+                         re.IGNORECASE)
+
+
+def role_of(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """What a name is called in its sentence: the title before it ("the director of X Zhang
+    Keijan", "The head of Y, Dmitry Rogozin,") or an appositive after it ("Ralph, earl of Z,")."""
+    before = text[:start].rstrip()
+    had_comma = before.endswith(",")
+    before = before.rstrip(",").rstrip()
+    breaks = list(_ROLE_BREAK.finditer(before))
+    lo = breaks[-1].end() if breaks else 0
+    phrase = before[lo:]
+    if phrase and 1 <= len(phrase.split()) <= 12 and (had_comma or phrase[-1:].isalpha()
+                                                      or phrase.endswith(")")):
+        return lo, lo + len(phrase)
+    after = re.match(r",\s+((?:the|a|an)\s+[^,;.]{3,80}?),", text[end:])
+    if after:
+        return end + after.start(1), end + after.end(1)
+    return None
+
+
 def _overlaps_question(text: str, span: Candidate, question_words: set[str]) -> bool:
     """True when every content word of the span is already in the question."""
     words = [t for t in terms_mod.tokens(text[span.start:span.end]) if t.term]
     return bool(words) and all(t.term in question_words or t.word in question_words for t in words)
 
 
+def type_fit(text: str, kind: str, question_terms: set[str], focus: str | None = None,
+             is_common: CommonWord = _never_common) -> float:
+    """How well the best span of the expected type fits (0..1); 0 when there is none."""
+    return max((c.prior for c in candidates(text, kind, focus, is_common)
+                if not _overlaps_question(text, c, question_terms)), default=0.0)
+
+
 def extract_spans(text: str, kind: str, question_terms: set[str], anchors: list[int],
-                  focus: str | None = None,
-                  is_common: CommonWord = _never_common) -> list[tuple[int, int]]:
+                  focus: str | None = None, is_common: CommonWord = _never_common,
+                  question_end: str = "", identity: bool = False) -> list[tuple[int, int]]:
     """The short answer's spans in `text`, best first; empty when no span of that type is there.
 
     `anchors` are character offsets of the question's words in the sentence; a candidate near
-    them wins. A candidate that only repeats the question is never the answer.
+    them wins. A candidate that only repeats the question is never the answer. `identity` marks
+    "Who is NAME?": the answer is what the sentence calls that name.
     """
-    cands = [c for c in candidates(text, kind, focus, is_common)
-             if not _overlaps_question(text, c, question_terms)]
+    if kind == qmod.SENTENCE:
+        cands = object_candidates(text, question_terms, anchors, question_end) if anchors else []
+        if not cands and anchors:
+            cands = phrase_candidates(text, question_terms)
+    elif kind == qmod.PERSON and identity:
+        roles = [role_of(text, s, e) for s, e, k in _names(text, is_common)
+                 if _overlaps_question(text, Candidate(s, e, 1.0), question_terms)]
+        cands = [Candidate(r[0], r[1], 1.0) for r in roles if r]
+    else:
+        cands = [c for c in candidates(text, kind, focus, is_common)
+                 if not _overlaps_question(text, c, question_terms)]
     if not cands:
         return []
 

@@ -41,6 +41,10 @@ TYPE_RULES: list[tuple[str, re.Pattern[str]]] = [
 TYPE_CUE_TERMS = frozenset(terms_mod.stem(w) for w in (
     "year date day month time decade century period place location person people name "
     "number many much kind type way reason purpose happen happened").split())
+# Nouns that name the answer's type ("what country", "which year", "what official"): a text
+# says "France", not "country", so they count for little in the search.
+CUE_NOUNS = TYPE_CUE_TERMS | frozenset(terms_mod.stem(w) for w in re.findall(
+    r"[a-z]+", _NOUN_DATE + _NOUN_PLACE + _NOUN_PERSON) if len(w) > 2)
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,7 @@ class Question:
     type: str
     terms: tuple[str, ...]  # content terms, in order, repeats dropped
     focus: str | None = None  # the term after "how many" ("sections"), if any
+    asks: bool = True  # phrased as a question (a question word, or "?"), not bare keywords
 
 
 def answer_type(text: str) -> str:
@@ -72,4 +77,5 @@ def analyze_question(text: str) -> Question:
         if w == "how" and words[i + 1] in ("many", "much") and i + 2 < len(toks):
             focus = toks[i + 2].term
             break
-    return Question(text=text, type=kind, terms=content, focus=focus)
+    asks = text.rstrip().endswith("?") or any(w in terms_mod.QUESTION_WORDS for w in words)
+    return Question(text=text, type=kind, terms=content, focus=focus, asks=asks)

@@ -6,15 +6,16 @@ import json
 import re
 from typing import TYPE_CHECKING
 
-from qa import terms as terms_mod
-from qa.answer import Answer, Hit
-
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
 
-# C0/C1 controls, DEL, and bidi overrides: shown as visible escapes, never sent to a terminal.
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+    from qa.answer import Answer, Hit
+
+# C0/C1 controls, DEL, bidi controls and lone surrogates (undecodable command-line bytes): shown
+# as visible escapes, never sent to a terminal. Tab and newline are layout, and left alone.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e"
+                     "\u2066-\u2069\ud800-\udfff]")
 # How many characters of a further sentence the compact list shows.
 LEAD_CHARS = 160
 
@@ -23,6 +24,15 @@ def safe(text: str) -> str:
     """Text with control characters made visible (ESC -> \\x1b), same otherwise."""
     return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
                        else f"\\u{ord(m.group()):04x}", text)
+
+
+def safe_line(text: str) -> str:
+    """Text for one line of a terminal or log: `safe`, and line breaks and tabs as spaces."""
+    return safe(text).translate(_LINE_BREAKS)
+
+
+# What `safe` leaves that would still break a line for a reader of lines (str.splitlines).
+_LINE_BREAKS = str.maketrans({"\n": " ", "\t": " ", "\u2028": " ", "\u2029": " "})
 
 
 def json_line(answer: Answer) -> str:
@@ -41,7 +51,7 @@ def _shorten(text: str, limit: int = LEAD_CHARS) -> str:
 
 def plain(answer: Answer, echo_question: bool = False) -> str:
     """The answer as plain text for pipes and files."""
-    lines = [f"Q: {safe(answer.question)}"] if echo_question else []
+    lines = [f"Q: {safe_line(answer.question)}"] if echo_question else []
     if answer.corrections:
         lines.append("Searched for: " + ", ".join(safe(new) for _, new in answer.corrections))
     if answer.found:
@@ -66,6 +76,8 @@ def plain(answer: Answer, echo_question: bool = False) -> str:
 
 def _highlight(text: str, matched: tuple[str, ...], spans: tuple[tuple[int, int], ...]) -> Text:
     from rich.text import Text
+
+    from qa import terms as terms_mod
 
     out = Text(safe(text))
     if safe(text) != text:  # escapes shift offsets; show the text, skip the highlights

@@ -2,26 +2,50 @@
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from prompt_toolkit import PromptSession
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
 from prompt_toolkit.completion import Completer, Completion
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
+from prompt_toolkit.lexers import Lexer
+from prompt_toolkit.styles import Style
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from qa import answer as answer_mod
+from qa import extract
 from qa import render
+from qa import terms as terms_mod
 from qa.answer import Answer, Engine
+from qa.conversation import Conversation, Turn
 from qa.errors import QAError, UsageError
 
 # Longer input is cut: typing it takes ages without bracketed paste, and BM25 needs far less.
 MAX_QUESTION_CHARS = 2000
+# A paste of more lines than this is cut, so a stray paste of a file cannot run for minutes.
+MAX_PASTED_QUESTIONS = 20
+# Sentences shown on either side by /show.
+SHOW_RADIUS = 2
+# Width of the bars in /why.
+BAR_WIDTH = 12
+EXAMPLES = 3
+
+STYLE = Style.from_dict({
+    "command": "ansigreen bold",
+    "unknown-command": "ansired",
+    "argument": "ansicyan",
+    "bottom-toolbar": "noreverse bg:ansibrightblack fg:ansiwhite",
+})
 
 
 def data_dir() -> Path:
@@ -35,28 +59,61 @@ def data_dir() -> Path:
     return base / "qa"
 
 
-def open_history() -> tuple[History, str | None]:
-    """A file history in the data folder, or an in-memory one and the reason it had to be."""
-    path = data_dir() / "history"
+class SafeFileHistory(FileHistory):
+    """A FileHistory that keeps the chat going when a write fails, and remembers why."""
+
+    failure: str | None = None
+
+    def store_string(self, string: str) -> None:
+        if self.failure is not None:
+            return
+        try:
+            super().store_string(string)
+        except OSError as e:
+            self.failure = f"history is no longer saved ({self.filename}: {e.strerror or e})"
+
+
+def open_history() -> tuple[History, str | None, bool]:
+    """A file history (or an in-memory one and why), and whether this is the first run."""
+    try:
+        path = data_dir() / "history"
+    except RuntimeError:  # no HOME and no passwd entry (a container's anonymous user)
+        return InMemoryHistory(), "history will not be saved (no home folder)", True
+    first_run = not path.exists()
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         os.close(fd)
-        return FileHistory(str(path)), None
+        return SafeFileHistory(str(path)), None, first_run
     except OSError as e:
-        return InMemoryHistory(), f"history will not be saved ({path}: {e.strerror or e})"
+        return (InMemoryHistory(),
+                f"history will not be saved ({path}: {e.strerror or e})", first_run)
 
 
 @dataclass
 class Session:
     """What the chat remembers between questions."""
 
-    engine: Engine
+    conversation: Conversation
     console: Console
     top: int = 3
-    last: Answer | None = None
+    paths: list[str] = field(default_factory=list)
+    show_json: bool = False
     running: bool = True
+    log: list[Turn] = field(default_factory=list)  # every turn, across /new, for /save
     commands: dict[str, Command] = field(default_factory=dict)
+    on_load: Callable[[], None] | None = None
+
+    @property
+    def engine(self) -> Engine:
+        return self.conversation.engine
+
+    @property
+    def last(self) -> Turn | None:
+        return self.log[-1] if self.log else None
+
+    def say(self, message: str, style: str = "dim") -> None:
+        self.console.print(Text(render.safe(message), style=style))
 
 
 @dataclass(frozen=True)
@@ -67,11 +124,16 @@ class Command:
     run: Callable[[Session, str], None]
 
 
+# ---- commands ----
+
 def _cmd_help(s: Session, arg: str) -> None:
-    table = Table(show_header=False, box=None, padding=(0, 2))
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("command", style="bold green", no_wrap=True)
+    table.add_column("what it does")
     for c in s.commands.values():
-        table.add_row(Text(f"/{c.name} {c.args}".strip(), style="bold"), Text(c.help))
-    s.console.print(Text("Type a question and press Enter. Commands:", style="dim"))
+        table.add_row(f"/{c.name} {c.args}".strip(), c.help)
+    s.say("Type a question and press Enter; follow-ups (\"when?\", \"what did he say?\") use "
+          "the conversation. Tab completes.")
     s.console.print(table)
 
 
@@ -79,52 +141,231 @@ def _cmd_quit(s: Session, arg: str) -> None:
     s.running = False
 
 
+def _whole_number(arg: str, lo: int, hi: int, usage: str) -> int:
+    try:
+        n = int(arg)
+    except ValueError:
+        raise UsageError(f"usage: {usage}, with N a whole number from {lo} to {hi}") from None
+    if not lo <= n <= hi:
+        raise UsageError(f"usage: {usage}, with N a whole number from {lo} to {hi}")
+    return n
+
+
 def _cmd_top(s: Session, arg: str) -> None:
-    try:
-        n = int(arg)
-    except ValueError:
-        raise UsageError("usage: /top N, with N a whole number from 1 to 100") from None
-    if not 1 <= n <= 100:
-        raise UsageError("usage: /top N, with N a whole number from 1 to 100")
-    s.top = n
-    s.console.print(Text(f"showing {n} sentence(s) per answer", style="dim"))
-
-
-def _sentence_number(s: Session, arg: str, usage: str) -> int:
-    n_sent = len(s.engine.index)
-    try:
-        n = int(arg)
-    except ValueError:
-        raise UsageError(f"usage: {usage}, with N from 1 to {n_sent}") from None
-    if not 1 <= n <= n_sent:
-        raise UsageError(f"no sentence {n}: the text has sentences 1 to {n_sent}")
-    return n - 1
+    s.top = _whole_number(arg, 1, 100, "/top N")
+    s.say(f"showing {s.top} sentence(s) per answer")
 
 
 def _cmd_show(s: Session, arg: str) -> None:
-    if not arg and s.last and s.last.hits:
-        i = s.last.hits[0].sentence.index
-    else:
-        i = _sentence_number(s, arg, "/show N")
     index = s.engine.index
-    for j in index.neighbours(i, radius=2):
-        sent = index.sentence(j)
-        style = "bold" if j == i else "dim"
-        line = Text(f"#{j + 1:<4}", style="cyan" if j == i else "dim")
-        line.append(Text(render.safe(sent.text), style=style))
+    if not arg and s.last and s.last.answer.hits:
+        i = s.last.answer.hits[0].sentence.index
+    elif not arg:
+        raise UsageError(f"usage: /show N, with N from 1 to {len(index)}")
+    else:
+        try:
+            n = int(arg.lstrip("#"))
+        except ValueError:
+            raise UsageError(f"usage: /show N, with N from 1 to {len(index)}") from None
+        if not 1 <= n <= len(index):
+            raise UsageError(f"no sentence {n}: the text has sentences 1 to {len(index)}")
+        i = n - 1
+    for j in index.neighbours(i, radius=SHOW_RADIUS):
+        line = Text(f"#{j + 1:<4} ", style="bold cyan" if j == i else "dim")
+        line.append(Text(render.safe(index.text(j)), style="bold" if j == i else "dim"))
         s.console.print(line)
     sent = index.sentence(i)
-    s.console.print(Text(f"{render.safe(sent.source)}, chars {sent.start}-{sent.end}, "
-                         f"paragraph {sent.paragraph + 1}", style="dim"))
+    para = index.paragraph_of(i)
+    s.console.print(Text(f"paragraph {sent.paragraph + 1} (sentences {para.start + 1}-{para.stop})",
+                         style="italic"))
+    body = Text("  ")
+    for j in para:
+        body.append(Text(render.safe(index.text(j)) + " ", style="bold" if j == i else ""))
+    s.console.print(body)
+    s.say(f"{sent.source}, sentence {i + 1} of {len(index)}, chars {sent.start}-{sent.end}")
+
+
+def _bar(value: float, top: float) -> Text:
+    n = 0 if top <= 0 or value <= 0 else max(1, round(BAR_WIDTH * value / top))
+    return Text("\u2588" * n, style="green")
+
+
+def _cmd_why(s: Session, arg: str) -> None:
+    turn = s.last
+    if turn is None or not turn.answer.hits:
+        raise UsageError("nothing to explain yet: ask a question first")
+    answer, index = turn.answer, s.engine.index
+    rank = _whole_number(arg, 1, len(answer.hits), "/why N") if arg else 1
+    hit = answer.hits[rank - 1]
+    i = hit.sentence.index
+    if i >= len(index) or index.text(i) != hit.sentence.text:
+        raise UsageError("the text changed since that answer (/load): ask again")
+    carried = dict(turn.context)
+    rows = []
+    for t in answer.terms:
+        w = carried.get(t, 1.0)
+        tf, contrib = index.term_weights(t, i)
+        word = index.surfaces[index.vocab[t]] if t in index.vocab else t
+        rows.append((word, w, t in index.vocab, index.idf_of(t), tf, contrib * w))
+    top = max((r[5] for r in rows), default=0.0)
+    table = Table(title=Text(f"why #{i + 1} ranked {rank}", style="bold"), box=box.SIMPLE_HEAD,
+                  title_justify="left")
+    for name, just in (("term", "left"), ("weight", "right"), ("IDF", "right"),
+                       ("tf", "right"), ("BM25", "right"), ("", "left")):
+        table.add_column(name, justify=just)
+    for word, w, known, idf, tf, contrib in rows:
+        table.add_row(Text(render.safe(word), style="bold yellow" if tf else "dim"),
+                      f"{w:.2f}" + (" ctx" if w < 1 else ""),
+                      f"{idf:.2f}" if known else "not in text", str(tf),
+                      f"{contrib:.2f}", _bar(contrib, top))
+    table.add_row(Text("BM25 total", style="bold"), "", "", "", f"{hit.bm25:.2f}", "")
+    s.console.print(table)
+
+    bm25 = index.scores([t for t in answer.terms if t not in carried])
+    for t, w in carried.items():
+        bm25 = bm25 + w * index.scores((t,))
+    best = float(bm25.max()) if len(bm25) else 0.0
+    relative = hit.bm25 / best if best > 0 else 0.0
+    cov_w = getattr(answer_mod, "COVERAGE_WEIGHT", 1.0)
+    other = hit.score - relative - cov_w * hit.coverage
+    signals = Table(box=box.SIMPLE_HEAD, title=Text("score", style="bold"), title_justify="left")
+    for name, just in (("signal", "left"), ("value", "right"), ("adds", "right"), ("", "left")):
+        signals.add_column(name, justify=just)
+    parts = [("BM25 / best BM25", f"{relative:.2f}", relative),
+             ("coverage of the question (IDF-weighted)", f"{hit.coverage:.0%}",
+              cov_w * hit.coverage),
+             ("answer-type span and other evidence", f"{answer.type}", other)]
+    for name, value, adds in parts:
+        signals.add_row(name, value, f"{adds:+.2f}", _bar(adds, max(p[2] for p in parts)))
+    signals.add_row(Text("score", style="bold"), "", f"{hit.score:.2f}", "")
+    s.console.print(signals)
+    if not answer.found:
+        s.say("this was a low-confidence lead: coverage was below the bar for an answer")
+    if len(answer.hits) > rank:
+        nxt = answer.hits[rank]
+        s.say(f"next: #{nxt.sentence.index + 1} scored {nxt.score:.2f} "
+              f"({nxt.score - hit.score:+.2f}); /why {rank + 1} explains it")
+
+
+def _cmd_sources(s: Session, arg: str) -> None:
+    index = s.engine.index
+    counts = np.bincount(index.source_ids, minlength=len(index.sources))
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False)
+    table.add_column("document")
+    table.add_column("sentences", justify="right")
+    table.add_column("first", justify="right")
+    for k, name in enumerate(index.sources):
+        first = int(np.argmax(index.source_ids == k)) + 1
+        table.add_row(Text(render.safe(name)), str(int(counts[k])), f"#{first}")
+    s.console.print(table)
+    s.say(f"{len(index.sources)} document(s), {len(index)} sentences")
+
+
+def _cmd_load(s: Session, arg: str) -> None:
+    if not arg:
+        raise UsageError("usage: /load PATH (a .txt/.md file or a folder of them)")
+    from qa.index import open_index
+
+    path = os.path.expanduser(arg.strip().strip("'\""))
+    paths = s.paths + [path] if path not in s.paths else s.paths
+    if paths is s.paths:
+        raise UsageError(f"{path} is already loaded")
+    before = len(s.engine.index)
+    engine = Engine(open_index(paths))
+    s.paths = paths
+    s.conversation.engine = engine
+    if s.on_load:
+        s.on_load()
+    s.say(f"loaded {path}: {len(engine.index)} sentences now ({len(engine.index) - before:+d}), "
+          f"{len(engine.index.sources)} document(s); the conversation goes on", style="green")
+
+
+def _cmd_json(s: Session, arg: str) -> None:
+    s.show_json = not s.show_json
+    s.say(f"raw JSON after each answer: {'on' if s.show_json else 'off'}")
+
+
+def _cmd_history(s: Session, arg: str) -> None:
+    if not s.log:
+        s.say("no questions yet")
+        return
+    for k, turn in enumerate(s.log, 1):
+        line = Text(f"{k:>3}. ", style="dim")
+        line.append(Text(render.safe(turn.question), style="bold"))
+        short = turn.answer.answer if turn.answer.found else "(no answer)"
+        line.append(Text("  \u2192 " + render.safe(render_short(short or "")), style="green"))
+        s.console.print(line)
+
+
+def render_short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "\u2026"
+
+
+def conversation_markdown(s: Session) -> str:
+    """The session's questions, answers and citations as Markdown."""
+    index = s.engine.index
+    out = ["# qa conversation", "",
+           f"Text: {', '.join(index.sources)} ({len(index)} sentences)", ""]
+    for k, turn in enumerate(s.log, 1):
+        a = turn.answer
+        out += [f"## {k}. {turn.question}", ""]
+        if turn.searched:
+            out += [f"*searched: {turn.searched}*", ""]
+        if a.found and a.hits:
+            best = a.hits[0].sentence
+            out += [f"**{a.answer}**", ""] + ([f"> {best.text}", ""] if a.spans else []) + [
+                    f"\u2014 {best.source}, sentence {best.index + 1}, "
+                    f"chars {best.start}-{best.end}", ""]
+        else:
+            out += ["*The text does not seem to answer this.*", ""]
+            for h in a.hits:
+                out.append(f"- lead, sentence {h.sentence.index + 1} ({h.sentence.source}): "
+                           f"{h.sentence.text}")
+            out.append("")
+    return "\n".join(out)
+
+
+def _cmd_save(s: Session, arg: str) -> None:
+    if not arg:
+        raise UsageError("usage: /save FILE (the conversation as Markdown)")
+    path = Path(os.path.expanduser(arg.strip().strip("'\"")))
+    try:
+        path.write_text(conversation_markdown(s), encoding="utf-8")
+    except OSError as e:
+        raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
+    s.say(f"saved {len(s.log)} question(s) to {path}", style="green")
+
+
+def _cmd_clear(s: Session, arg: str) -> None:
+    s.console.clear()
+
+
+def _cmd_new(s: Session, arg: str) -> None:
+    s.conversation.new()
+    s.say("new conversation: follow-ups start from here")
 
 
 COMMANDS = [
-    Command("help", "", "this list", _cmd_help),
-    Command("show", "N", "sentence N with its neighbours (default: the last answer's)", _cmd_show),
+    Command("help", "", "this table", _cmd_help),
+    Command("show", "N", "sentence N with its neighbours, paragraph and position "
+            "(default: the last answer's)", _cmd_show),
+    Command("context", "N", "the same as /show", _cmd_show),
+    Command("why", "[N]", "why the last answer's sentence (or lead N) won: terms, IDF, BM25",
+            _cmd_why),
+    Command("explain", "[N]", "the same as /why", _cmd_why),
+    Command("sources", "", "the loaded documents with sentence counts", _cmd_sources),
+    Command("load", "PATH", "add a document or folder without restarting", _cmd_load),
     Command("top", "N", "show N sentences per answer", _cmd_top),
+    Command("json", "", "toggle printing the raw JSON of each answer", _cmd_json),
+    Command("history", "", "the questions asked so far, with their answers", _cmd_history),
+    Command("save", "FILE", "save the conversation as Markdown", _cmd_save),
+    Command("clear", "", "clear the screen", _cmd_clear),
+    Command("new", "", "start a fresh conversation (follow-ups forget the past)", _cmd_new),
     Command("quit", "", "leave (Ctrl-D works too)", _cmd_quit),
 ]
 
+
+# ---- input: completion, colouring ----
 
 class QACompleter(Completer):
     """Completes /commands, and words of the text from their first letters."""
@@ -137,7 +378,7 @@ class QACompleter(Completer):
         text = document.text_before_cursor
         if text.startswith("/") and " " not in text:
             for name in self.commands:
-                if name.startswith(text[1:]):
+                if name.startswith(text[1:].lower()):
                     yield Completion(name, start_position=-(len(text) - 1))
             return
         word = document.get_word_before_cursor()
@@ -149,48 +390,191 @@ class QACompleter(Completer):
                 yield Completion(w, start_position=-len(word))
 
 
+class CommandLexer(Lexer):
+    """Colours a /command green when known, red when not, and its argument cyan."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+
+    def lex_document(self, document):
+        lines = document.lines
+
+        def line_fragments(lineno: int):
+            line = lines[lineno]
+            if lineno == 0 and line.startswith("/"):
+                name, sep, rest = line[1:].partition(" ")
+                style = "class:command" if name.lower() in self.names else "class:unknown-command"
+                return [(style, "/" + name), ("class:argument", sep + rest)]
+            return [("", line)]
+
+        return line_fragments
+
+
+def _corpus_words(engine: Engine) -> list[str]:
+    return [w for w in engine.index.surfaces if len(w) > 2 and w.isalpha()]
+
+
+# ---- example questions for a first run ----
+
+def example_questions(engine: Engine, n: int = EXAMPLES) -> list[str]:
+    """Questions the loaded text answers, built from its names, dates and counts."""
+    index = engine.index
+    by_kind: dict[str, list[str]] = {"who": [], "when": [], "count": [], "what": []}
+    for i in range(min(len(index), 400)):
+        text = index.text(i)
+        for m in extract.NAME_RUN.finditer(text):
+            words = m.group().split()
+            low = [w.lower() for w in words]
+            if (len(words) >= 2 and not set(low) & (extract.ORG_WORDS | extract.ROLE_WORDS
+                                                     | extract.NON_NAME_WORDS)
+                    and all(not index.is_common(w) for w in words)):
+                by_kind["who"].append(f"Who is {m.group()}?")
+        if extract.DATE.search(text):
+            for m in re.finditer(r"\b([a-z]+ed) (?:(?:a|an|the|their|its) )?([a-z]+(?: [a-z]+)?)",
+                                 text):
+                obj = [w for w in m.group(2).split() if w not in terms_mod.STOPWORDS]
+                if obj and obj[0] == m.group(2).split()[0]:
+                    obj_text = " ".join(obj)
+                    by_kind["when"].append(f"When was the {obj_text} {m.group(1)}?")
+            date = extract.DATE.search(text)
+            if date:
+                phrase = date.group()
+                phrase = phrase if phrase.split()[0].lower() in ("in", "on", "at", "during",
+                                                                 "since") else f"in {phrase}"
+                by_kind["what"].append(f"What happened {phrase[0].lower() + phrase[1:]}?")
+        for m in re.finditer(r"\b(\w+) ([a-z]{3,}s)\b", text):
+            if extract.NUMBER.fullmatch(m.group(1)) and not re.fullmatch(r"(?:1[0-9]|20)\d\d",
+                                                                        m.group(1)):
+                by_kind["count"].append(f"How many {m.group(2)}?")
+    out: list[str] = []
+    for kind in ("who", "when", "count", "what"):
+        for q in dict.fromkeys(by_kind[kind]):
+            if len(out) < n and q not in out and engine.ask(q).found:
+                out.append(q)
+                break
+    for kind in ("who", "when", "what"):  # fill up from any template when one kind had none
+        for q in dict.fromkeys(by_kind[kind]):
+            if len(out) >= n:
+                break
+            if q not in out and engine.ask(q).found:
+                out.append(q)
+    return out[:n]
+
+
+# ---- the loop ----
+
+def show_answer(s: Session, turn: Turn) -> None:
+    if turn.searched:
+        s.console.print(Text("searched: ", style="dim")
+                        + Text(render.safe(turn.searched), style="dim italic"))
+    render.rich_answer(turn.answer, s.console)
+    if s.show_json:
+        s.console.print(Text(render.json_line(turn.answer), style="dim"), soft_wrap=True)
+
+
+def ask(s: Session, question: str) -> None:
+    if len(question) > MAX_QUESTION_CHARS:
+        s.say(f"note: the question was cut to {MAX_QUESTION_CHARS:,} characters "
+              f"(it had {len(question):,})", style="yellow")
+        question = question[:MAX_QUESTION_CHARS]
+    turn = s.conversation.ask_turn(question, top=s.top)
+    s.log.append(turn)
+    show_answer(s, turn)
+
+
+def run_command(s: Session, line: str) -> None:
+    name, _, arg = line[1:].partition(" ")
+    cmd = s.commands.get(name.lower())
+    if cmd is None:
+        close = difflib.get_close_matches(name.lower(), list(s.commands), n=1, cutoff=0.5)
+        hint = f"did you mean /{close[0]}?" if close else "/help lists the commands"
+        raise UsageError(f"unknown command /{name[:40]}: {hint}")
+    cmd.run(s, arg.strip())
+
+
 def handle_line(s: Session, line: str) -> None:
-    """One line of input: a /command or a question. Errors are shown, never raised."""
-    line = line.strip()[:MAX_QUESTION_CHARS]
-    if not line:
-        return
-    try:
-        if line.startswith("/"):
-            name, _, arg = line[1:].partition(" ")
-            cmd = s.commands.get(name.lower())
-            if cmd is None:
-                raise UsageError(f"unknown command /{name}: /help lists the commands")
-            cmd.run(s, arg.strip())
+    """One input: a /command, a question, or pasted lines. Errors are shown, never raised."""
+    lines = [x.strip() for x in line.splitlines() if x.strip()]
+    if len(lines) > 1:
+        s.say(f"pasted {len(lines)} lines: each is asked as a question"
+              + (f" (the first {MAX_PASTED_QUESTIONS})" if len(lines) > MAX_PASTED_QUESTIONS
+                 else ""), style="yellow")
+        lines = lines[:MAX_PASTED_QUESTIONS]
+    for text in lines:
+        if len(lines) > 1:
+            s.console.print(Text("? " + render.safe(text[:MAX_QUESTION_CHARS]), style="bold cyan"))
+        try:
+            if text.startswith("/"):
+                run_command(s, text[:MAX_QUESTION_CHARS])
+            else:
+                ask(s, text)
+        except QAError as e:
+            s.console.print(Text(render.safe(str(e)), style="red"))
+        except KeyboardInterrupt:
+            s.say("interrupted", style="yellow")
             return
-        answer = s.engine.ask(line, top=s.top)
-        s.last = answer
-        render.rich_answer(answer, s.console)
-    except QAError as e:
-        s.console.print(Text(str(e), style="red"))
-    except Exception as e:  # the chat outlives any bug: say it, keep going
-        s.console.print(Text(f"internal error: {type(e).__name__}: {e}", style="red"))
+        except Exception as e:  # the chat outlives any bug: say it, keep going
+            s.console.print(Text(render.safe(f"internal error: {type(e).__name__}: {e}"),
+                                 style="red"))
+        if not s.running:
+            return
+
+
+def _toolbar(s: Session) -> Callable[[], list[tuple[str, str]]]:
+    def bottom_toolbar():
+        index = s.engine.index
+        name = index.sources[0] if len(index.sources) == 1 else f"{len(index.sources)} documents"
+        return [("class:bottom-toolbar",
+                 f" {render.safe(name)} \u00b7 {len(index)} sentences \u00b7 Tab completes "
+                 f"\u00b7 \u2191 history \u00b7 /help \u00b7 Ctrl-D quits ")]
+    return bottom_toolbar
 
 
 def run_repl(engine: Engine, top: int = 3, no_color: bool = False, input=None,
-             output=None, console: Console | None = None) -> int:
-    """Chat until /quit or Ctrl-D; returns the exit status."""
+             output=None, console: Console | None = None, paths: list[str] | None = None,
+             first_run: bool | None = None) -> int:
+    """Chat until /quit or Ctrl-D; returns the exit status.
+
+    `paths` are the files the engine was built from (for /load); `first_run` overrides the
+    check for an existing history file (a first run shows example questions).
+    """
     console = console or Console(no_color=no_color or None, highlight=False, emoji=False,
                                  markup=False)
-    s = Session(engine=engine, console=console, top=top,
+    if paths is None:
+        from qa.cli import default_corpus
+
+        paths = [str(default_corpus())]
+    s = Session(conversation=Conversation(engine), console=console, top=top, paths=list(paths),
                 commands={c.name: c for c in COMMANDS})
-    history, warning = open_history() if input is None else (InMemoryHistory(), None)
-    words = [w for w in engine.index.surfaces if len(w) > 2 and w.isalpha()]
+    if input is None:
+        history, warning, fresh = open_history()
+    else:
+        history, warning, fresh = InMemoryHistory(), None, False
+    completer = QACompleter(_corpus_words(engine), list(s.commands))
+
+    def reload_words() -> None:
+        completer.words = sorted(set(_corpus_words(s.engine)))
+
+    s.on_load = reload_words
     session: PromptSession[str] = PromptSession(
-        history=history, auto_suggest=AutoSuggestFromHistory(),
-        completer=QACompleter(words, list(s.commands)), complete_while_typing=False,
-        input=input, output=output)
+        history=history, auto_suggest=AutoSuggestFromHistory(), completer=completer,
+        complete_while_typing=False, lexer=CommandLexer(list(s.commands)), style=STYLE,
+        bottom_toolbar=_toolbar(s), input=input, output=output,
+        color_depth=None if not no_color else _monochrome())
     index = engine.index
     names = ", ".join(render.safe(n) for n in index.sources[:3])
     more = f" and {len(index.sources) - 3} more" if len(index.sources) > 3 else ""
     console.print(Text(f"qa: {names}{more}, {len(index)} sentences. "
                        "Ask a question; /help for commands, Ctrl-D to leave.", style="dim"))
     if warning:
-        console.print(Text(f"note: {warning}", style="yellow"))
+        s.say(f"note: {warning}; the chat works without it", style="yellow")
+    if fresh if first_run is None else first_run:
+        examples = example_questions(engine)
+        if examples:
+            s.say("Try, for example:")
+            for q in examples:
+                console.print(Text("  " + render.safe(q), style="cyan"))
+    told_history = False
     while s.running:
         try:
             line = session.prompt("? ")
@@ -198,5 +582,15 @@ def run_repl(engine: Engine, top: int = 3, no_color: bool = False, input=None,
             continue  # Ctrl-C clears the line
         except EOFError:
             break
+        failure = getattr(history, "failure", None)
+        if failure and not told_history:
+            told_history = True
+            s.say(f"note: {failure}; the chat goes on", style="yellow")
         handle_line(s, line)
     return 0
+
+
+def _monochrome():
+    from prompt_toolkit.output.color_depth import ColorDepth
+
+    return ColorDepth.DEPTH_1_BIT

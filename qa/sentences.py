@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from qa.corpus import QUOTES_TO_ASCII, Document
@@ -27,14 +28,33 @@ class Sentence:
     paragraph: int  # paragraph number among all loaded paragraphs, from 0
 
 
+# Distinct Punkt break contexts remembered per load ("word. Next"); a book has far fewer
+# distinct ones than breaks, so most decisions become one dict look-up.
+BREAK_CACHE_SIZE = 500_000
+
+
 def _tokenizer(text: str):
     # Imported here: nltk costs ~0.2 s to import, and only index building needs it.
+    from functools import lru_cache
+
     from nltk.tokenize.punkt import PunktSentenceTokenizer, PunktTrainer
 
     trainer = PunktTrainer()
     trainer.INCLUDE_ALL_COLLOCS = True
     trainer.train(text[:PUNKT_TRAIN_CHARS], finalize=True)
-    return PunktSentenceTokenizer(trainer.get_params())
+    tokenizer = PunktSentenceTokenizer(trainer.get_params())
+    # A pure function of its argument once trained: memoised, it returns the same decisions.
+    tokenizer.text_contains_sentbreak = lru_cache(BREAK_CACHE_SIZE)(
+        tokenizer.text_contains_sentbreak)
+    return tokenizer
+
+
+def _training_text(texts: list[str]) -> str:
+    """What Punkt learns from: all the text, or an equal share of each document's start."""
+    if sum(len(t) for t in texts) <= PUNKT_TRAIN_CHARS:
+        return "\n\n".join(texts).translate(QUOTES_TO_ASCII)
+    share = max(1, PUNKT_TRAIN_CHARS // len(texts))
+    return "\n\n".join(t[:share] for t in texts).translate(QUOTES_TO_ASCII)
 
 
 def _spans(tokenizer, text: str) -> list[tuple[int, int]]:
@@ -63,14 +83,23 @@ def _spans(tokenizer, text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def split_sentences(docs: list[Document], first_index: int = 0,
-                    first_paragraph: int = 0) -> list[Sentence]:
-    """Sentences of every document, numbered across them in order."""
+def split_sentences(docs: list[Document], first_index: int = 0, first_paragraph: int = 0,
+                    progress: Callable[[str, int, int], None] | None = None) -> list[Sentence]:
+    """Sentences of every document, numbered across them in order.
+
+    `progress("splitting", characters done, characters in all)` is called now and then.
+    """
     sentences: list[Sentence] = []
     paragraph = first_paragraph
+    total = sum(len(doc.text) for doc in docs)
+    step, done, reported = max(1, total // 100), 0, 0
+    if progress:
+        progress("splitting", 0, total)
+    # One Punkt for the whole load: training once per file made a folder of many files slow,
+    # and small files taught Punkt too little on their own.
+    tokenizer = _tokenizer(_training_text([doc.text for doc in docs])) if docs else None
     for doc in docs:
         punkt_text = doc.text.translate(QUOTES_TO_ASCII)
-        tokenizer = _tokenizer(punkt_text)
         for p_start, p_end in doc.paragraphs:
             for s, e in _spans(tokenizer, punkt_text[p_start:p_end]):
                 start, end = doc.original_span(p_start + s, p_start + e)
@@ -78,4 +107,10 @@ def split_sentences(docs: list[Document], first_index: int = 0,
                                           index=first_index + len(sentences),
                                           start=start, end=end, paragraph=paragraph))
             paragraph += 1
+            if progress and done + p_end - reported >= step:
+                reported = done + p_end
+                progress("splitting", reported, total)
+        done += len(doc.text)
+    if progress:
+        progress("splitting", total, total)
     return sentences

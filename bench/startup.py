@@ -1,0 +1,105 @@
+"""Start-up and throughput of `qa` on the bundled article, against a baseline in the same run.
+
+The baseline is a Python process that only imports nltk, numpy, rank_bm25, rich and
+prompt_toolkit: what the whole stack would cost if every mode imported everything.
+
+    python bench/startup.py            # 15 runs each; --runs N to change
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLD = ROOT / "tests" / "gold" / "article.jsonl"
+QUESTION = "Who signed the memorandum?"
+BASELINE = [sys.executable, "-c", "import nltk, numpy, rank_bm25, rich, prompt_toolkit"]
+BATCH_QUESTIONS = 1000
+ASKS = 1000
+
+
+def qa_command() -> list[str]:
+    beside = Path(sys.executable).parent / "qa"
+    found = str(beside) if beside.exists() else shutil.which("qa")
+    return [found] if found else [sys.executable, "-m", "qa"]
+
+
+def wall(cmd: list[str], env: dict, stdin: bytes | None = None) -> float:
+    t = time.perf_counter()
+    subprocess.run(cmd, input=stdin, env=env, stdout=subprocess.DEVNULL, check=False,
+                   stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t
+
+
+def batch_questions() -> list[str]:
+    gold = [json.loads(line)["question"] for line in GOLD.read_text().splitlines() if line.strip()]
+    gold = gold or [QUESTION]
+    return [gold[i % len(gold)] for i in range(BATCH_QUESTIONS)]
+
+
+def ask_latencies(questions: list[str]) -> list[float]:
+    """Engine.ask in this process, as the chat calls it: one question at a time."""
+    from qa.answer import Engine
+    from qa.cli import default_corpus
+    from qa.index import open_index
+
+    engine = Engine(open_index([str(default_corpus())]))
+    engine.ask(questions[0])
+    out = []
+    for q in questions[:ASKS]:
+        t = time.perf_counter()
+        engine.ask(q)
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=15)
+    args = ap.parse_args()
+    qa = qa_command()
+    with tempfile.TemporaryDirectory() as home:
+        env = dict(os.environ, XDG_CACHE_HOME=str(Path(home) / "cache"),
+                   XDG_DATA_HOME=str(Path(home) / "data"))
+        env.pop("NO_COLOR", None)
+        # As after `pip install`, which compiles bytecode: let the warm-up run write it.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        os.environ["XDG_CACHE_HOME"] = env["XDG_CACHE_HOME"]
+        single = qa + ["-q", QUESTION]
+        wall(single, env)  # warm the index cache and the OS file cache
+        wall(BASELINE, env)
+        base, shot = [], []
+        for _ in range(args.runs):  # interleaved, so drift hits both alike
+            base.append(wall(BASELINE, env))
+            shot.append(wall(single, env))
+        questions = batch_questions()
+        lines = ("\n".join(questions) + "\n").encode()
+        batch = [wall(qa, env, stdin=lines) for _ in range(max(3, args.runs // 3))]
+        asks = ask_latencies(questions)
+
+    b, s, bt = statistics.median(base), statistics.median(shot), statistics.median(batch)
+    a = sorted(asks)
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {args.runs} runs each, "
+          "medians, warm cache")
+    print("| measure | value | target |")
+    print("|---|---|---|")
+    print(f"| baseline: import nltk, numpy, rank_bm25, rich, prompt_toolkit | {b:.3f} s | |")
+    print(f"| `qa -q \"{QUESTION}\"` | {s:.3f} s | <= 0.45 s |")
+    print(f"| ratio single shot / baseline | {s / b:.0%} | <= 50% |")
+    print(f"| batch: {len(questions)} piped questions, whole process | {bt:.2f} s = "
+          f"{len(questions) / bt:.0f} q/s | >= 300 q/s |")
+    print(f"| Engine.ask on the article ({len(asks)} asks) | median {statistics.median(a) * 1000:.2f} ms, "
+          f"p95 {a[int(0.95 * (len(a) - 1))] * 1000:.2f} ms | < 20 ms |")
+
+
+if __name__ == "__main__":
+    main()

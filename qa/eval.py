@@ -1,0 +1,508 @@
+"""Scoring answers against gold questions, side by side with two plain BM25 baselines.
+
+Gold formats: our JSON Lines ({"question", "answers", "sentence", "impossible"} per line,
+judged by the gold sentence's text) and SQuAD 2.0 (the flat list of the shared eval folder, or
+the official nested "data"/"paragraphs"/"qas" file), judged by character spans: a sentence is
+right when its span in the original text covers a gold answer's span.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import string
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qa.errors import GoldError, QAError, UsageError
+from qa.sentences import Sentence
+
+JSONL, SQUAD = "jsonl", "squad"
+# The systems compared in one run, in table order.
+SYSTEMS = ("qa", "bm25 whitespace", "bm25 stemmed")
+# How many misses the table lists (--json lists them all).
+MAX_MISSES_SHOWN = 40
+
+
+# ---- gold questions -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GoldQuestion:
+    """One gold question; `sentence` (JSONL) or `spans` (SQuAD) says which sentence is right."""
+
+    question: str
+    answers: tuple[str, ...]
+    impossible: bool
+    sentence: str | None = None  # a distinctive substring of the gold sentence
+    spans: tuple[tuple[str, int, int], ...] = ()  # (source, start, end) of each gold answer
+    context: str | None = None  # SQuAD: the paragraph the question was written on
+
+
+@dataclass(frozen=True)
+class GoldSet:
+    path: str
+    format: str
+    questions: tuple[GoldQuestion, ...]
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise GoldError(f"{path}: no such gold file") from None
+    except IsADirectoryError:
+        raise GoldError(f"{path}: is a folder, not a gold file") from None
+    except PermissionError:
+        raise GoldError(f"{path}: permission denied") from None
+    except UnicodeDecodeError:
+        raise GoldError(f"{path}: not UTF-8 text: a gold file is JSON Lines or SQuAD JSON") from None
+    except OSError as e:
+        raise GoldError(f"{path}: cannot read: {e.strerror or e}") from None
+
+
+def _strings(value: object, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(a, str) for a in value):
+        raise GoldError(f"{where}: \"answers\" must be a list of strings")
+    return tuple(value)
+
+
+def _from_jsonl(text: str, where: str) -> list[GoldQuestion]:
+    out = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise GoldError(f"{where}, line {n}: not JSON ({e.msg})") from None
+        if not isinstance(obj, dict) or not isinstance(obj.get("question"), str) \
+                or not obj["question"].strip():
+            raise GoldError(f"{where}, line {n}: each line needs a \"question\" string")
+        impossible = bool(obj.get("impossible", False))
+        answers = _strings(obj.get("answers", []), f"{where}, line {n}")
+        sentence = obj.get("sentence")
+        if not impossible and not (isinstance(sentence, str) and sentence.strip()):
+            raise GoldError(f"{where}, line {n}: an answerable question needs a \"sentence\"")
+        out.append(GoldQuestion(obj["question"], answers, impossible,
+                                sentence if isinstance(sentence, str) else None))
+    return out
+
+
+def _from_squad(obj: object, where: str) -> list[GoldQuestion]:
+    """The flat list ({"question", "answers", "impossible", "context"}) or official SQuAD 2.0."""
+    out = []
+    if isinstance(obj, list):
+        for n, q in enumerate(obj):
+            if not isinstance(q, dict) or not isinstance(q.get("question"), str) \
+                    or not isinstance(q.get("context"), str):
+                raise GoldError(f"{where}: item {n} needs \"question\" and \"context\" strings")
+            out.append(GoldQuestion(q["question"], _strings(q.get("answers", []), where),
+                                    bool(q.get("impossible", False)), context=q["context"]))
+        return out
+    try:
+        for article in obj["data"]:
+            for para in article["paragraphs"]:
+                context = para["context"]
+                for q in para["qas"]:
+                    answers = tuple(dict.fromkeys(a["text"] for a in q.get("answers", [])))
+                    out.append(GoldQuestion(q["question"], answers,
+                                            bool(q.get("is_impossible", False)), context=context))
+    except (KeyError, TypeError) as e:
+        raise GoldError(f"{where}: not SQuAD 2.0 (data/paragraphs/qas): missing {e}") from None
+    return out
+
+
+def detect_format(text: str) -> str:
+    """SQuAD when the file is one JSON list of objects with "context" or a {"data": ...} object."""
+    head = text.lstrip()[:1]
+    if head == "[":
+        return SQUAD
+    if head == "{":
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError:
+            return JSONL  # several objects, one a line
+        return SQUAD if isinstance(obj, dict) and "data" in obj else JSONL
+    return JSONL
+
+
+def load_gold(path: str | Path) -> GoldSet:
+    """Read a gold file in either format; GoldError when it is missing or malformed."""
+    p = Path(path)
+    text = _read_text(p)
+    fmt = detect_format(text)
+    if fmt == SQUAD:
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise GoldError(f"{p}: not valid JSON (line {e.lineno}: {e.msg})") from None
+        questions = _from_squad(obj, str(p))
+    else:
+        questions = _from_jsonl(text, str(p))
+    if not questions:
+        raise GoldError(f"{p}: has no questions")
+    return GoldSet(str(p), fmt, tuple(questions))
+
+
+def squad_corpus_beside(gold_path: str | Path) -> Path | None:
+    """`Normans.questions.json` -> `Normans.questions.txt` or `Normans.txt`, if present."""
+    p = Path(gold_path)
+    for stem in (p.stem, p.name.split(".")[0]):
+        cand = p.with_name(stem + ".txt")
+        if cand.is_file():
+            return cand
+    return None
+
+
+def answer_spans(gold: GoldSet, originals: dict[str, str]) -> GoldSet:
+    """SQuAD questions with the character spans of their answers in the corpus files.
+
+    Every occurrence of an answer in its paragraph counts. A paragraph missing from the
+    corpus leaves the question without spans (it can then never be judged right).
+    """
+    out = []
+    for q in gold.questions:
+        spans: list[tuple[str, int, int]] = []
+        for source, original in originals.items():
+            base = original.find(q.context) if q.context else -1
+            if base < 0:
+                continue
+            for a in q.answers:
+                if not a:
+                    continue
+                k = q.context.find(a)
+                while k >= 0:
+                    spans.append((source, base + k, base + k + len(a)))
+                    k = q.context.find(a, k + 1)
+            break
+        out.append(GoldQuestion(q.question, q.answers, q.impossible, q.sentence,
+                                tuple(spans), q.context))
+    return GoldSet(gold.path, gold.format, tuple(out))
+
+
+# ---- judging ---------------------------------------------------------------------------------
+
+_PUNCT = str.maketrans("", "", string.punctuation + "\u2018\u2019\u201c\u201d\u2013\u2014")
+_ARTICLES = re.compile(r"\b(?:a|an|the)\b")
+
+
+def normalize_answer(text: str) -> str:
+    """SQuAD normalisation: lower case, no punctuation, no articles, single spaces."""
+    return " ".join(_ARTICLES.sub(" ", text.lower().translate(_PUNCT)).split())
+
+
+def exact_match(prediction: str, golds: Sequence[str]) -> float:
+    p = normalize_answer(prediction)
+    return float(any(p == normalize_answer(g) for g in golds)) if golds else 0.0
+
+
+def token_f1(prediction: str, golds: Sequence[str]) -> float:
+    """SQuAD token F1, the best over the gold answers."""
+    best = 0.0
+    p = normalize_answer(prediction).split()
+    for g in golds:
+        gt = normalize_answer(g).split()
+        common = sum((Counter(p) & Counter(gt)).values())
+        if common:
+            precision, recall = common / len(p), common / len(gt)
+            best = max(best, 2 * precision * recall / (precision + recall))
+    return best
+
+
+# A short answer that contains a gold answer (or is contained in one) is still right when it is
+# at most this many times as long, in words: "Rogozin" for "Dmitry Rogozin", not a whole clause.
+CONTAINMENT_RATIO = 2.0
+
+
+def answer_right(prediction: str | None, golds: Sequence[str]) -> bool:
+    """Normalised exact match, or one contains the other with at most 2x the words."""
+    if not prediction:
+        return False
+    p = normalize_answer(prediction).split()
+    for g in golds:
+        gt = normalize_answer(g).split()
+        if not p or not gt:
+            continue
+        short, long_ = (p, gt) if len(p) <= len(gt) else (gt, p)
+        if len(long_) <= CONTAINMENT_RATIO * len(short) and any(
+                long_[i:i + len(short)] == short for i in range(len(long_) - len(short) + 1)):
+            return True
+    return False
+
+
+def _squeeze(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def sentence_right(q: GoldQuestion, s: Sentence) -> bool:
+    """JSONL: the sentence holds the gold substring; SQuAD: its span covers a gold answer."""
+    if q.sentence is not None:
+        return _squeeze(q.sentence) in _squeeze(s.text)
+    return any(src == s.source and s.start <= a and b <= s.end for src, a, b in q.spans)
+
+
+# ---- baselines -----------------------------------------------------------------------------
+
+class Baseline:
+    """rank_bm25's BM25Okapi over the same sentences with a given tokeniser; never abstains."""
+
+    def __init__(self, sentences: list[Sentence], tokenize: Callable[[str], list[str]]) -> None:
+        from rank_bm25 import BM25Okapi
+
+        self.sentences = sentences
+        self.tokenize = tokenize
+        # rank_bm25 divides by zero on no documents; the index never holds none.
+        self.bm25 = BM25Okapi([tokenize(s.text) for s in sentences])
+
+    def rank(self, question: str, k: int) -> list[Sentence]:
+        import numpy as np
+
+        query = self.tokenize(question)
+        scores = self.bm25.get_scores(query) if query else np.zeros(len(self.sentences))
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [self.sentences[int(i)] for i in order]
+
+
+def whitespace_tokens(text: str) -> list[str]:
+    return text.lower().split()
+
+
+# ---- the run -------------------------------------------------------------------------------
+
+@dataclass
+class Tally:
+    """Counts for one system; `rates` turns them into the reported figures."""
+
+    answerable: int = 0
+    unanswerable: int = 0
+    top1: int = 0
+    topk: int = 0
+    answered: int = 0
+    abstained: int = 0
+    exact: float = 0.0
+    f1: float = 0.0
+    right: int = 0
+    short_answers: bool = True
+
+    def rates(self, k: int) -> dict[str, float | None]:
+        n, u = self.answerable or 1, self.unanswerable or 1
+        short = self.short_answers
+        return {
+            "top1": self.top1 / n if self.answerable else None,
+            f"top{k}": self.topk / n if self.answerable else None,
+            "exact_match": self.exact / n if short and self.answerable else None,
+            "f1": self.f1 / n if short and self.answerable else None,
+            "answer_right": self.right / n if short and self.answerable else None,
+            "answered": self.answered / n if short and self.answerable else None,
+            "abstained": self.abstained / u if short and self.unanswerable else None,
+        }
+
+
+@dataclass
+class Report:
+    gold: str
+    format: str
+    corpus: list[str]
+    sentences: int
+    k: int
+    tallies: dict[str, Tally]
+    misses: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+    unplaced: int = 0  # SQuAD questions whose paragraph is not in the corpus
+
+    def to_json(self) -> dict:
+        n = len(self.misses)
+        t = self.tallies["qa"]
+        return {
+            "gold": self.gold, "format": self.format, "corpus": self.corpus,
+            "sentences": self.sentences, "questions": t.answerable + t.unanswerable,
+            "answerable": t.answerable, "unanswerable": t.unanswerable, "k": self.k,
+            "unplaced": self.unplaced,
+            "questions_per_second": round((t.answerable + t.unanswerable) / self.seconds, 1)
+            if self.seconds else None,
+            "systems": {name: {m: (round(v, 4) if v is not None else None)
+                               for m, v in tally.rates(self.k).items()}
+                        for name, tally in self.tallies.items()},
+            "misses": self.misses, "miss_count": n,
+        }
+
+
+def evaluate(gold: GoldSet, engine, k: int = 3) -> Report:
+    """Ask every gold question of the engine and of both baselines; tally the figures."""
+    from qa import terms as terms_mod
+
+    sentences = list(engine.index.sentences())
+    baselines = {"bm25 whitespace": Baseline(sentences, whitespace_tokens),
+                 "bm25 stemmed": Baseline(sentences, terms_mod.terms)}
+    tallies = {name: Tally(short_answers=(name == "qa")) for name in SYSTEMS}
+    misses: list[dict] = []
+    seconds = 0.0
+    for q in gold.questions:
+        t0 = time.perf_counter()
+        answer = engine.ask(q.question, top=max(k, 3))
+        seconds += time.perf_counter() - t0
+        ranked = {"qa": [h.sentence for h in answer.hits]}
+        for name, base in baselines.items():
+            ranked[name] = base.rank(q.question, k)
+        for name, tally in tallies.items():
+            if q.impossible:
+                tally.unanswerable += 1
+                tally.abstained += name == "qa" and not answer.found
+                continue
+            tally.answerable += 1
+            tally.top1 += bool(ranked[name]) and sentence_right(q, ranked[name][0])
+            tally.topk += any(sentence_right(q, s) for s in ranked[name][:k])
+        if q.impossible:
+            if answer.found:
+                misses.append({"question": q.question, "miss": "answered an unanswerable question",
+                               "expected": None, "got": answer.answer})
+            continue
+        qa = tallies["qa"]
+        pred = answer.answer if answer.found else ""
+        qa.answered += answer.found
+        qa.exact += exact_match(pred, q.answers)
+        qa.f1 += token_f1(pred, q.answers)
+        qa.right += answer_right(pred, q.answers)
+        top_right = bool(answer.hits) and sentence_right(q, answer.hits[0].sentence)
+        if not answer.found:
+            miss = "abstained"
+        elif not top_right:
+            miss = "wrong sentence"
+        elif not answer_right(pred, q.answers):
+            miss = "wrong short answer"
+        else:
+            continue
+        misses.append({"question": q.question, "miss": miss, "expected": list(q.answers),
+                       "got": pred or None,
+                       "sentence": answer.hits[0].sentence.text if answer.hits else None})
+    unplaced = sum(1 for q in gold.questions
+                   if gold.format == SQUAD and not q.impossible and not q.spans)
+    return Report(gold.path, gold.format, sorted({s.source for s in sentences}), len(sentences),
+                  k, tallies, misses, seconds, unplaced)
+
+
+def build_engine(gold: GoldSet, corpus: list[str], use_cache: bool = True):
+    """The engine over the given corpus, or the one the gold file implies; spans resolved."""
+    from qa.answer import Engine
+    from qa.corpus import decode, find_corpus_files
+    from qa.index import build_index, open_index
+
+    if not corpus and gold.format == SQUAD:
+        beside = squad_corpus_beside(gold.path)
+        if beside is not None:
+            corpus = [str(beside)]
+        else:  # the article's paragraphs, in order, as one text
+            from qa.corpus import document_from_text
+            from qa.sentences import split_sentences
+
+            text = "\n\n".join(dict.fromkeys(q.context for q in gold.questions if q.context))
+            name = Path(gold.path).stem + ".txt"
+            index = build_index(split_sentences([document_from_text(text, name)]))
+            return Engine(index), answer_spans(gold, {name: text})
+    if not corpus:
+        from qa.cli import default_corpus
+
+        corpus = [str(default_corpus())]
+    index = open_index(corpus, use_cache=use_cache)
+    if gold.format == SQUAD:
+        originals = {f.name: decode(f.read_bytes()) for f in find_corpus_files(corpus)}
+        gold = answer_spans(gold, originals)
+    return Engine(index), gold
+
+
+# ---- printing ------------------------------------------------------------------------------
+
+_ROWS = (("top1", "top-1 sentence"), ("topk", "top-{k} sentence"),
+         ("exact_match", "short answer exact match"), ("f1", "short answer token F1"),
+         ("answer_right", "short answer right (EM or ≤2x containment)"),
+         ("answered", "answered (answerable)"), ("abstained", "abstained (unanswerable)"))
+
+
+def print_report(report: Report) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console(highlight=False, emoji=False, markup=False)
+    t = report.tallies["qa"]
+    table = Table(title=Text(f"{report.gold}: {t.answerable} answerable, {t.unanswerable} "
+                             f"unanswerable, over {report.sentences} sentences"))
+    table.add_column("metric")
+    for name in SYSTEMS:
+        table.add_column(name, justify="right")
+    rates = {name: tally.rates(report.k) for name, tally in report.tallies.items()}
+    for key, label in _ROWS:
+        key = f"top{report.k}" if key == "topk" else key
+        cells = []
+        for name in SYSTEMS:
+            v = rates[name][key]
+            cells.append("–" if v is None else f"{v:.3f}")
+        table.add_row(label.format(k=report.k), *cells)
+    console.print(table)
+    if report.unplaced:
+        console.print(Text(f"{report.unplaced} answerable questions have a paragraph that is not "
+                           f"in the corpus; they count as misses.", style="yellow"))
+    if report.seconds:
+        n = t.answerable + t.unanswerable
+        console.print(Text(f"qa answered {n / report.seconds:.0f} questions/s", style="dim"))
+    if report.misses:
+        console.print(Text(f"\nmisses ({len(report.misses)}):", style="bold"))
+        for m in report.misses[:MAX_MISSES_SHOWN]:
+            expected = " | ".join(m["expected"]) if m["expected"] else "abstain"
+            line = Text(f"- [{m['miss']}] ", style="red")
+            line.append(m["question"])
+            line.append(f"\n    expected: {expected}\n    got: {m['got']}", style="dim")
+            console.print(line)
+        if len(report.misses) > MAX_MISSES_SHOWN:
+            console.print(Text(f"… and {len(report.misses) - MAX_MISSES_SHOWN} more (--json "
+                               f"lists them all)", style="dim"))
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        raise UsageError(f"eval: {message} (see 'qa eval --help')")
+
+
+def _k(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= n <= 100:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 100: {n}")
+    return n
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="qa eval", description="Score qa, and two plain BM25 baselines, against gold "
+                "questions (our JSON Lines, or SQuAD 2.0 JSON).")
+    p.add_argument("gold", metavar="GOLD", help="the gold question file")
+    p.add_argument("-c", "--corpus", action="append", default=[], metavar="PATH",
+                   help="the text the questions are about (default: the bundled article, or for "
+                        "SQuAD the .txt beside GOLD, else its paragraphs)")
+    p.add_argument("-k", "--top", type=_k, default=3, metavar="N",
+                   help="also report top-N sentence accuracy (default 3)")
+    p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    p.add_argument("--no-cache", action="store_true", help="build the index afresh")
+    return p
+
+
+def main(argv: list[str]) -> int:
+    """`qa eval GOLD [--corpus PATH ...] [--json] [-k N]`; 0 when the run completes."""
+    args = build_parser().parse_args(argv)
+    gold = load_gold(args.gold)
+    try:
+        engine, gold = build_engine(gold, args.corpus, use_cache=not args.no_cache)
+    except QAError:
+        raise
+    report = evaluate(gold, engine, k=args.top)
+    if args.json:
+        sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=True) + "\n")
+    else:
+        print_report(report)
+    return 0

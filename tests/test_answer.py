@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import json
+
+from qa.answer import Engine
+from qa.corpus import document_from_text
+from qa.index import build_index
+from qa.sentences import split_sentences
+
+
+def engine_for(text: str) -> Engine:
+    return Engine(build_index(split_sentences([document_from_text(text, "t.txt")])))
+
+
+def test_answer_cites_the_sentence_and_its_place(engine):
+    a = engine.ask("Who signed the memorandum?")
+    assert a.found and a.type == "person"
+    best = a.hits[0]
+    assert best.sentence.index == 0 and best.sentence.source.endswith(".txt")
+    assert [best.sentence.text[x:y] for x, y in a.spans] == ["Dmitry Rogozin", "Zhang Keijan"]
+
+
+def test_off_topic_questions_are_abstained_with_leads(engine):
+    for q in ("What is the capital of France?", "Who won the 1998 World Cup?",
+              "How do I bake sourdough bread?"):
+        a = engine.ask(q)
+        assert not a.found and a.answer is None, q
+
+
+def test_a_typo_is_corrected_and_reported(engine):
+    a = engine.ask("who signed the memorandm")
+    assert a.found and ("memorandm", "memorandum") in a.corrections
+
+
+def test_top_limits_the_sentences(engine):
+    assert len(engine.ask("Roscosmos", top=1).hits) == 1
+    assert len(engine.ask("Roscosmos", top=5).hits) == 5
+
+
+def test_tiny_text_still_answers():
+    # BM25Okapi's IDF is negative for every term of a one-sentence text.
+    a = engine_for("The kettle was invented by Ada Lovelace in 1843.").ask(
+        "who invented the kettle?")
+    assert a.found and a.answer == "Ada Lovelace"
+
+
+def test_json_is_the_documented_schema(engine):
+    record = engine.ask("How was the ceremony held?").to_json()
+    assert list(record) == ["question", "found", "answer", "type", "sentences"]
+    assert record["answer"] == "by videoconference"
+    json.dumps(record)
+
+
+def test_a_question_of_stopwords_only_is_not_answered(engine):
+    a = engine.ask("what is it?")
+    assert not a.found

@@ -1,0 +1,103 @@
+"""Follow-up questions resolved from earlier turns (qa/conversation.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qa.answer import Engine
+from qa.cli import default_corpus
+from qa.conversation import Conversation, is_followup
+from qa.index import open_index
+
+HARBOUR = Path(__file__).parent / "data" / "conv_harbour.txt"
+
+
+@pytest.fixture(scope="module")
+def article() -> Engine:
+    return Engine(open_index([str(default_corpus())], use_cache=False))
+
+
+@pytest.fixture(scope="module")
+def harbour() -> Engine:
+    return Engine(open_index([str(HARBOUR)], use_cache=False))
+
+
+def _chat(engine: Engine, questions: list[str]):
+    conv = Conversation(engine)
+    return [conv.ask_turn(q) for q in questions]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("When did he talk to TASS?", True), ("what did he say?", True), ("when?", True),
+    ("and the director of CNSA?", True), ("What about the moon?", True),
+    ("Who signed the memorandum?", False), ("What is the capital of France?", False),
+    ("Who heads Roscosmos?", False),
+])
+def test_is_followup_needs_a_pronoun_a_continuation_or_no_words(text, expected):
+    assert is_followup(text) is expected
+
+
+def test_pronoun_followups_find_savelyevs_sentence(article):
+    turns = _chat(article, ["Who is Sergei Savelyev?", "When did he talk to TASS?",
+                            "what did he say?"])
+    assert all("Savelyev" in t.answer.hits[0].sentence.text for t in turns)
+    assert turns[1].answer.answer == "in early February"
+    assert turns[2].answer.found
+    assert turns[1].searched.startswith("when talk tass + ")
+    assert "Sergei Savelyev" in turns[1].searched
+
+
+def test_what_did_he_say_alone_has_nothing_to_go_on(article):
+    assert not article.ask("what did he say?").found
+
+
+def test_elliptical_followup_borrows_the_question_word_and_skips_the_last_answer(article):
+    turns = _chat(article, ["who heads Roscosmos?", "and the director of CNSA?", "when?"])
+    assert turns[0].answer.answer == "Dmitry Rogozin"
+    assert turns[1].answer.type == "person"
+    assert turns[1].answer.answer == "Zhang Keijan"
+    assert turns[1].answer.question == "and the director of CNSA?"
+    assert turns[2].answer.answer == "on Tuesday"
+
+
+def test_standalone_questions_get_no_context_and_the_same_answer(article):
+    questions = ["Who is Sergei Savelyev?", "How was the signing ceremony held?",
+                 "What is the capital of France?", "Who heads Roscosmos?",
+                 "Where did CNSA post its statement?"]
+    turns = _chat(article, questions)
+    for q, turn in zip(questions, turns):
+        alone = article.ask(q)
+        assert (turn.answer.found, turn.answer.answer) == (alone.found, alone.answer), q
+    assert turns[2].searched is None and turns[3].searched is None
+    assert not turns[2].answer.found
+
+
+def test_context_decays_with_turns(article):
+    conv = Conversation(article)
+    conv.ask_turn("Who is Sergei Savelyev?")
+    conv.ask_turn("When did he talk to TASS?")
+    weights = conv.context_terms()
+    assert weights["tass"] > weights["savelyev"] > 0
+
+
+def test_new_forgets_the_conversation(article):
+    conv = Conversation(article)
+    conv.ask_turn("Who is Sergei Savelyev?")
+    conv.new()
+    turn = conv.ask_turn("what did he say?")
+    assert turn.searched is None and not turn.answer.found
+
+
+def test_followups_over_another_text(harbour):
+    turns = _chat(harbour, ["who is the mayor?", "what did she say?", "who approved the bridge?",
+                            "when?", "how many lanes does it have?",
+                            "why did fishermen protest?", "how did the council answer them?"])
+    answers = [t.answer.answer for t in turns]
+    assert answers[0] == "Helena Varga"
+    assert "link the old town" in answers[1]
+    assert answers[3] == "on 14 March 2019"
+    assert answers[4] == "four"  # its own word (lanes) outweighs the carried bridge
+    assert answers[6] == "by raising the central span to 30 metres"
+    assert turns[3].searched == "when + approved bridge Port Aldwin"

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from qa.extract import extract_spans
+
+SIGNED = ("The head of the space company Acme, Dmitry Rogozin, and the director of the "
+          "Chinese National Space Administration (CNSA) Zhang Keijan signed a memorandum on "
+          "Tuesday.")
+
+
+def spans(text, kind, question_words, anchor_words, focus=None):
+    anchors = [text.index(w) for w in anchor_words]
+    return [text[a:b] for a, b in extract_spans(text, kind, set(question_words), anchors, focus)]
+
+
+def test_who_gives_the_people_who_share_the_verb():
+    assert spans(SIGNED, "person", {"sign", "signed", "memorandum"}, ["signed", "memorandum"]) \
+        == ["Dmitry Rogozin", "Zhang Keijan"]
+
+
+def test_who_described_by_the_question_gives_one_person():
+    assert spans(SIGNED, "person", {"head", "acme"}, ["head", "Acme"]) == ["Dmitry Rogozin"]
+
+
+def test_an_answer_never_repeats_the_question():
+    got = spans(SIGNED, "person", {"zhang", "keijan", "signed", "sign"}, ["Zhang", "signed"])
+    assert got and "Zhang Keijan" not in got
+
+
+def test_when_gives_the_date_expression():
+    assert spans(SIGNED, "date", {"sign", "signed"}, ["signed"]) == ["on Tuesday"]
+    text = "In November 2017, the agencies signed a plan for 2018-2022."
+    assert spans(text, "date", {"2018-2022", "plan", "signed"}, ["plan"]) == ["In November 2017"]
+
+
+def test_how_many_prefers_the_number_of_the_counted_thing():
+    text = "The 2018 plan includes six sections and 12 annexes."
+    assert spans(text, "number", {"plan", "section"}, ["plan"], focus="section") == ["six"]
+
+
+def test_where_gives_the_place_phrase():
+    text = "CNSA said in a statement posted on social media WeChat."
+    assert spans(text, "place", {"cnsa", "statement", "posted", "post"}, ["statement", "posted"]) \
+        == ["social media WeChat"]
+
+
+def test_list_gives_the_enumerated_items():
+    text = "It includes three parts: the moon, deep space, and materials."
+    assert spans(text, "list", {"part", "parts", "includes"}, ["parts"]) \
+        == ["the moon, deep space, and materials"]
+
+
+def test_how_gives_the_means():
+    text = "The signing ceremony took place by videoconference."
+    assert spans(text, "manner", {"ceremony", "held"}, ["ceremony"]) == ["by videoconference"]
+
+
+def test_no_span_of_the_type_gives_nothing():
+    assert spans("The plan was good.", "date", {"plan"}, ["plan"]) == []

@@ -1,0 +1,62 @@
+"""The library over the bundled article, scored on tests/gold/article.jsonl against the targets.
+
+"Short answer right" is `qa.eval.answer_right`: normalised exact match, or the prediction and a
+gold answer contain one another with the longer at most twice the words of the shorter.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qa import eval as ev
+
+GOLD = Path(__file__).resolve().parent / "gold" / "article.jsonl"
+# Floors a little under today's measured figures, so that a change that makes answers worse
+# fails here. The issue's targets are higher (top-1 0.97, short answer 0.90, answered 0.97,
+# abstained 0.95) and not all met yet: README.md gives the measured table.
+FLOORS = {"top1": 0.90, "answer_right": 0.55, "answered": 0.90, "abstained": 0.93}
+
+
+@pytest.fixture(scope="module")
+def report(engine):
+    return ev.evaluate(ev.load_gold(GOLD), engine)
+
+
+def test_gold_set_is_large_enough():
+    gold = ev.load_gold(GOLD)
+    assert sum(not q.impossible for q in gold.questions) >= 55
+    assert sum(q.impossible for q in gold.questions) >= 12
+    assert any(q.question == "What is the capital of France?" for q in gold.questions)
+
+
+@pytest.mark.parametrize("metric", sorted(FLOORS))
+def test_gold_figures_hold(report, metric):
+    rates = report.tallies["qa"].rates(report.k)
+    misses = "\n".join(f"{m['miss']}: {m['question']} -> {m['got']}" for m in report.misses)
+    assert rates[metric] >= FLOORS[metric], f"{metric} {rates[metric]:.3f}\n{misses}"
+
+
+@pytest.mark.parametrize("question, answer", [
+    ("Who signed the memorandum?", "Dmitry Rogozin and Zhang Keijan"),
+    ("Who heads Roscosmos?", "Dmitry Rogozin"),
+    ("who is the director of CNSA", "Zhang Keijan"),
+    ("When was the memorandum signed?", "on Tuesday"),
+    ("How was the ceremony held?", "by videoconference"),
+    ("HOW MANY SECTIONS DOES THE PLAN INCLUDE", "six"),
+    ("When was the 2018-2022 plan signed?", "In November 2017"),
+    ("where did cnsa post its statment", "social media WeChat"),
+])
+def test_the_questions_the_product_is_built_for(engine, question, answer):
+    got = engine.ask(question)
+    assert got.found and got.answer == answer
+
+
+def test_qa_beats_both_baselines_on_top1(report):
+    rates = {name: t.rates(report.k)["top1"] for name, t in report.tallies.items()}
+    assert rates["qa"] >= rates["bm25 stemmed"] >= rates["bm25 whitespace"]
+
+
+def test_capital_of_france_is_abstained(engine):
+    assert not engine.ask("What is the capital of France?").found

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import pytest
+
+from qa.question import analyze_question, answer_type
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("Who signed the memorandum?", "person"),
+    ("whom did he meet", "person"),
+    ("When was it signed?", "date"),
+    ("In which year was the plan signed?", "date"),
+    ("Where did CNSA post its statement?", "place"),
+    ("What country is Normandy in?", "place"),
+    ("How many sections does the plan include?", "number"),
+    ("how much did it cost", "number"),
+    ("What sections does the plan include?", "list"),
+    ("How was the ceremony held?", "manner"),
+    ("Why did they sign?", "reason"),
+    ("signing ceremony", "sentence"),
+    ("WHO SIGNED", "person"),
+])
+def test_question_types(text, kind):
+    assert answer_type(text) == kind
+
+
+def test_question_words_are_dropped_and_content_kept():
+    q = analyze_question("Who signed the memorandum?")
+    assert q.terms == ("sign", "memorandum")
+
+
+def test_how_many_remembers_what_is_counted():
+    assert analyze_question("How many sections are there?").focus == "section"

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from qa.terms import STOPWORDS, stem, terms, tokens
+
+
+def test_terms_are_lowercased_stemmed_and_stopped():
+    assert terms("The Signing of the Memorandums") == ["sign", "memorandum"]
+
+
+def test_compound_numbers_and_names_stay_findable():
+    assert terms("plan for 2018-2022") == ["plan", "2018-2022", "2018", "2022"]
+    assert "cnsa" in terms("CNSA said")
+    assert "wechat" in terms("posted on WeChat")
+
+
+def test_unicode_is_normalised():
+    assert terms("\uff37\uff45\uff23\uff48\uff41\uff54") == terms("WeChat")  # full-width letters
+    assert terms("Russia\u2019s") == terms("Russia's") == ["russia"]
+
+
+def test_meaning_bearing_words_are_kept():
+    for word in ("not", "no", "before", "after", "first", "never"):
+        assert word not in STOPWORDS
+
+
+def test_question_words_are_not_terms():
+    assert terms("who when where why how which what") == []
+
+
+def test_tokens_keep_offsets():
+    text = "Rogozin signed it."
+    toks = tokens(text)
+    assert [text[t.start:t.end] for t in toks] == ["Rogozin", "signed", "it"]
+    assert toks[1].term == stem("signed") and toks[2].term is None
