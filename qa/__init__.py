@@ -6,12 +6,14 @@ __all__ = ["__version__"]
 
 
 def __getattr__(name: str) -> str:
-    # Resolved lazily: importlib.metadata costs start-up time that `qa -q` should not pay.
+    # Resolved lazily, once: importlib.metadata costs start-up time that most runs need not pay.
     if name == "__version__":
         from importlib.metadata import PackageNotFoundError, version
 
         try:
-            return version("qa")
+            value = version("qa")
         except PackageNotFoundError:  # running from a source tree that is not installed
-            return "0+unknown"
+            value = "0+unknown"
+        globals()["__version__"] = value
+        return value
     raise AttributeError(name)

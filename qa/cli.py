@@ -56,9 +56,20 @@ def _positive(text: str) -> int:
     return n
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from qa import __version__
+class _Version(argparse.Action):
+    """--version, looked up only when asked for."""
 
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from qa import __version__
+
+        sys.stdout.write(f"qa {__version__}\n")
+        parser.exit()
+
+
+def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="qa", description="Ask questions of a text; answers come from its sentences.",
                 epilog=USAGE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("-q", "--question", action="append", default=[], metavar="QUESTION",
@@ -76,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chat", action="store_true",
                    help="ask the questions as one conversation: follow-ups (\"when?\", "
                         "\"what did he say?\") use the earlier questions and answers")
-    p.add_argument("--version", action="version", version=f"qa {__version__}")
+    p.add_argument("--version", action=_Version, help="show the version and exit")
     return p
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from qa import question as qmod
 from qa import terms as terms_mod
@@ -137,8 +139,13 @@ def _names(text: str, is_common: CommonWord) -> list[tuple[int, int, str]]:
     return out
 
 
+@lru_cache(maxsize=64)
+def _date_spans(text: str) -> tuple[tuple[int, int], ...]:
+    return tuple(m.span() for m in DATE.finditer(text))
+
+
 def _is_date(text: str, start: int, end: int) -> bool:
-    return any(m.start() < end and start < m.end() for m in DATE.finditer(text))
+    return any(a < end and start < b for a, b in _date_spans(text))
 
 
 def candidates(text: str, kind: str, focus: str | None = None,
@@ -258,10 +265,10 @@ def object_candidates(text: str, question_terms: set[str], anchors: list[int],
     ends in a preposition ("what is it for?"), a phrase may start with that preposition.
     """
     toks = terms_mod.tokens(text)
-    starts = {t.start for t in toks}
+    anchor_set = set(anchors)
     out = []
     for k, tok in enumerate(toks):
-        if tok.start not in anchors or tok.start not in starts:
+        if tok.start not in anchor_set:
             continue
         j = k + 1
         if j < len(toks) and question_end and toks[j].word == question_end \
@@ -356,8 +363,10 @@ def extract_spans(text: str, kind: str, question_terms: set[str], anchors: list[
     if not cands:
         return []
 
+    distances = _Distances(text, anchors)
+
     def score(c: Candidate) -> float:
-        return c.prior - DISTANCE_COST * _words_between(text, c, anchors)
+        return c.prior - DISTANCE_COST * distances.to(c)
 
     best = max(cands, key=score)
     spans = [(best.start, best.end)]
@@ -366,18 +375,32 @@ def extract_spans(text: str, kind: str, question_terms: set[str], anchors: list[
     return spans
 
 
-def _words_between(text: str, c: Candidate, anchors: list[int]) -> int:
-    """Words between a candidate and the nearest anchor; a clause mark counts as a word too."""
-    if not anchors:
-        return 0
-    gaps = []
-    for a in anchors:
-        if c.start <= a < c.end:
+class _Distances:
+    """Words (and clause marks) between spans of one sentence, by bisection: linear in the
+    sentence once, then logarithmic per candidate, however long the sentence."""
+
+    def __init__(self, text: str, anchors: list[int]) -> None:
+        self.words = [m.start() for m in re.finditer(r"\S+", text)]
+        self.marks = [m.start() for m in _CLAUSE_MARK.finditer(text)]
+        self.anchors = sorted(anchors)
+
+    def _between(self, lo: int, hi: int) -> int:
+        words = bisect_left(self.words, hi) - bisect_right(self.words, lo)
+        return max(0, words) + bisect_left(self.marks, hi) - bisect_left(self.marks, lo)
+
+    def to(self, c: Candidate) -> int:
+        """From a candidate to the nearest anchor; 0 when an anchor lies inside it."""
+        if not self.anchors:
             return 0
-        gap = text[a:c.start] if a < c.start else text[c.end:a]
-        words = len(gap.split()) - (1 if a < c.start else 0)
-        gaps.append(max(0, words) + len(_CLAUSE_MARK.findall(gap)))
-    return min(gaps)
+        k = bisect_left(self.anchors, c.start)
+        if k < len(self.anchors) and self.anchors[k] < c.end:
+            return 0
+        gaps = []
+        if k > 0:
+            gaps.append(self._between(self.anchors[k - 1], c.start))
+        if k < len(self.anchors):
+            gaps.append(self._between(c.end, self.anchors[k]))
+        return min(gaps)
 
 
 _CLAUSE_MARK = re.compile(r"[,;:()\"\u201c\u201d]")

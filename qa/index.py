@@ -242,8 +242,16 @@ _ARRAYS = ("text_offsets", "source_ids", "starts", "ends", "paragraphs", "df", "
            "docs", "weights", "tf", "lowercase", "doc_len")
 
 
-def cache_dir() -> Path:
-    """The user's cache folder for qa (XDG on Linux, ~/Library/Caches on macOS)."""
+def cache_dir() -> Path | None:
+    """The user's cache folder for qa (XDG on Linux, ~/Library/Caches on macOS); None when
+    there is no home folder to put it in."""
+    try:
+        return _cache_dir()
+    except (RuntimeError, KeyError, OSError):  # no HOME and no passwd entry
+        return None
+
+
+def _cache_dir() -> Path:
     if sys.platform == "darwin":
         base = Path.home() / "Library" / "Caches"
     elif os.name == "nt":
@@ -318,30 +326,21 @@ def open_index(paths: list[str], use_cache: bool = True,
                progress: Progress | None = None) -> Index:
     """Read, clean, split and index the given files or folders, through the cache if allowed."""
     from qa import __version__
-    from qa.corpus import MAX_FILE_BYTES, decode, document_from_text, find_corpus_files
+    from qa.corpus import decode, document_from_text, find_corpus_files, read_bytes
 
     files = find_corpus_files(paths)
     contents: list[tuple[str, bytes]] = []
     for f in files:
-        try:
-            if f.stat().st_size > MAX_FILE_BYTES:
-                raise CorpusError(f"{f}: {f.stat().st_size / 2**20:.0f} MB is over the "
-                                  f"{MAX_FILE_BYTES // 2**20} MB limit per file: split it")
-            contents.append((f.name, f.read_bytes()))
-        except PermissionError:
-            raise CorpusError(f"{f}: permission denied") from None
-        except IsADirectoryError:
-            raise CorpusError(f"{f}: is a folder, not a file") from None
-        except OSError as e:
-            raise CorpusError(f"{f}: cannot read: {e.strerror or e}") from None
+        contents.append((f.name, read_bytes(f)))  # bounded read; binary files refused
 
-    path = cache_dir() / f"{cache_key(contents, __version__)}.npz"
+    folder = cache_dir()
+    path = folder / f"{cache_key(contents, __version__)}.npz" if folder else None
+    use_cache = use_cache and path is not None
     if use_cache:
         cached = load_index(path)
         if cached is not None:
             return cached
 
-    from qa.corpus import BINARY_PROBE_BYTES
     from qa.sentences import split_sentences
 
     docs = []
@@ -349,8 +348,6 @@ def open_index(paths: list[str], use_cache: bool = True,
         if progress:
             progress("reading", k, len(files))
         name, data = contents[k]
-        if b"\x00" in data[:BINARY_PROBE_BYTES]:
-            raise CorpusError(f"{f}: looks like a binary file, not text")
         contents[k] = (name, b"")  # the bytes are hashed already: let them go as we decode
         docs.append(document_from_text(decode(data), name, str(f)))
         del data

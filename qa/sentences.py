@@ -13,6 +13,9 @@ from qa.corpus import QUOTES_TO_ASCII, Document
 PUNKT_TRAIN_CHARS = 2_000_000
 # A "sentence" with fewer words than this (a dateline like "TASS /.") joins the next one.
 MIN_SENTENCE_WORDS = 3
+# Text with no sentence ends (a scraped table, a log line) is cut into pieces of at most this
+# many characters, so one "sentence" cannot be a whole file.
+MAX_SENTENCE_CHARS = 2000
 _WORD = re.compile(r"[^\W_]{2,}")
 
 
@@ -80,7 +83,26 @@ def _spans(tokenizer, text: str) -> list[tuple[int, int]]:
             spans[-1] = (spans[-1][0], pending[1])
         else:
             spans.append(pending)
-    return spans
+    return [piece for span in spans for piece in _cap(text, *span)]
+
+
+def _cap(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """A span longer than MAX_SENTENCE_CHARS cut at spaces into pieces no longer than that."""
+    pieces = []
+    while end - start > MAX_SENTENCE_CHARS:
+        cut = text.rfind(" ", start + MAX_SENTENCE_CHARS // 2, start + MAX_SENTENCE_CHARS)
+        if cut <= start:
+            cut = start + MAX_SENTENCE_CHARS
+        piece_end = cut
+        while piece_end > start and text[piece_end - 1].isspace():
+            piece_end -= 1
+        pieces.append((start, piece_end))
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
+    if start < end:
+        pieces.append((start, end))
+    return pieces
 
 
 def split_sentences(docs: list[Document], first_index: int = 0, first_paragraph: int = 0,

@@ -197,8 +197,6 @@ def _endless(fifo: Path, stop: threading.Event) -> None:
         pass  # the reader stopped reading: that is the point
 
 
-@pytest.mark.xfail(strict=False, reason="index.open_index reads corpus files with read_bytes() "
-                   "and no bound; qa.corpus.read_bytes enforces the limit on the read")
 def test_endless_corpus_stream_stops_at_the_limit(env, tmp_path):
     fifo = tmp_path / "endless.txt"
     os.mkfifo(fifo)

@@ -179,3 +179,15 @@ def test_progress_reports_every_stage(tmp_path):
     assert set(seen) == {"reading", "splitting", "indexing"}
     for calls in seen.values():
         assert calls[-1][0] == calls[-1][1]
+
+
+def test_no_progress_output_when_stderr_is_not_a_terminal(tmp_path, qa_env):
+    from tests.conftest import qa_command
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text(ARTICLE.read_text(encoding="utf-8"), encoding="utf-8")
+    done = subprocess.run([qa_command(), "--no-cache", "-c", str(corpus), "-q", "Who signed?"],
+                          env=qa_env, capture_output=True, timeout=60)
+    assert done.returncode in (0, 1)
+    assert done.stderr == b""
+    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").rglob("*.npz"))

@@ -41,3 +41,14 @@ def test_numbering_runs_across_documents():
     s = split_sentences([a, b])
     assert [x.index for x in s] == [0, 1, 2]
     assert [x.source for x in s] == ["a", "a", "b"]
+
+
+def test_text_without_sentence_ends_is_cut_into_bounded_pieces():
+    words = " ".join(f"word{i}" for i in range(3000))
+    doc = document_from_text(words, "t")
+    pieces = split_sentences([doc])
+    assert len(pieces) > 1
+    assert all(len(p.text) <= 2000 for p in pieces)
+    assert " ".join(p.text for p in pieces) == words
+    for p in pieces:
+        assert doc.original[p.start:p.end] == p.text
