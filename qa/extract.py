@@ -162,7 +162,12 @@ def candidates(text: str, kind: str, focus: str | None = None,
             if re.fullmatch(r"(?:\w+ )?(?:may|march)", core, re.IGNORECASE) \
                     and not _CASED_MONTH.search(core):
                 continue
-            out.append(Candidate(m.start(), m.end(), 1.0))
+            prior = 1.0
+            # "a plan for 2018-2022": a period something covers, not when it happened, unless
+            # the question asks for a period ("what years", focus "range").
+            if re.match(r"(?i:for|from|through) ", core) or re.search(r"\d-\d", core):
+                prior = 1.0 if focus == qmod.RANGE else 0.5
+            out.append(Candidate(m.start(), m.end(), prior))
     elif kind == qmod.NUMBER:
         for m in NUMBER.finditer(text):
             end, prior = m.end(), 0.8

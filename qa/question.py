@@ -13,7 +13,13 @@ PERSON, DATE, PLACE, NUMBER, LIST, MANNER, REASON, SENTENCE = (
 
 _NOUN_PERSON = (r"(?:person|people|man|woman|official|leader|head|chief|director|president|"
                 r"minister|author|founder|ceo|spokes(?:man|woman|person)|king|queen|ruler)")
-_NOUN_DATE = r"(?:year|date|day|month|time|decade|century|period|season|era|week)"
+_NOUN_DATE = r"(?:years?|dates?|days?|months?|time|decades?|centur(?:y|ies)|period|season|era|weeks?)"
+# A question after a span of time ("what years does it cover") rather than a moment.
+RANGE = "range"
+_ASKS_RANGE = re.compile(r"\b(?:years|period|span|decades|centuries|months|dates)\b")
+# Keywords without a question word that end in a type noun: "signing date", "station location".
+_KEYWORD_TYPE = [(DATE, re.compile(r"\b(?:date|year|time|day|when)$")),
+                 (PLACE, re.compile(r"\b(?:place|location|venue|where)$"))]
 _NOUN_PLACE = (r"(?:place|city|country|countries|town|region|location|site|state|continent|"
                r"area|venue|platform|network|website|island|river|province|nation)")
 _NOUN_LIST = (r"(?:sections?|parts?|items?|areas|components?|elements?|topics?|kinds|types|"
@@ -63,6 +69,9 @@ def answer_type(text: str) -> str:
     for kind, pattern in TYPE_RULES:
         if pattern.search(norm):
             return kind
+    for kind, pattern in _KEYWORD_TYPE:
+        if pattern.search(norm):
+            return kind
     return SENTENCE
 
 
@@ -77,5 +86,7 @@ def analyze_question(text: str) -> Question:
         if w == "how" and words[i + 1] in ("many", "much") and i + 2 < len(toks):
             focus = toks[i + 2].term
             break
+    if kind == DATE and _ASKS_RANGE.search(" ".join(words)):
+        focus = RANGE
     asks = text.rstrip().endswith("?") or any(w in terms_mod.QUESTION_WORDS for w in words)
     return Question(text=text, type=kind, terms=content, focus=focus, asks=asks)
