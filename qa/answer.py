@@ -333,8 +333,11 @@ class Engine:
                i: int | None = None) -> list[tuple[int, int]]:
         toks = terms_mod.tokens(sentence)
         anchors = [t.start for t in toks if t.term in matched]
+        order = {t: k for k, t in enumerate(q.terms)}
+        anchor_order = {t.start: order.get(t.term, 0) for t in toks if t.term in matched}
         qtoks = terms_mod.tokens(q.text)
         end = qtoks[-1].word if qtoks and qtoks[-1].word in PREPOSITION_ENDS else ""
         return extract_spans(sentence, q.type, _question_words(q), anchors, q.focus,
                              self.index.is_common, question_end=end,
-                             identity=IDENTITY.match(q.text) is not None)
+                             identity=IDENTITY.match(q.text) is not None,
+                             kind_of=q.kind_of, anchor_order=anchor_order)

@@ -40,7 +40,8 @@ NUMBER = re.compile(rf"(?:(?:about|around|nearly|almost|over|more than|less than
                     re.IGNORECASE)
 
 # A capitalised word, or a connector inside a name ("of", "de", "al-").
-_CAP = r"(?:[A-Z][\w'\u2019.-]*[\w]|[A-Z])"
+# A capitalised word; a possessive "'s" is not part of it ("Edgar's sister" names Edgar).
+_CAP = r"(?:[A-Z](?:[\w'\u2019.-]*\w)?(?<!['\u2019]s)(?<!['\u2019]S))"
 NAME_RUN = re.compile(rf"{_CAP}(?:(?:\s+(?:of|de|del|da|van|von|der|la|le|al|bin|and)"
                       rf"(?=\s+[A-Z]))?\s+{_CAP})*")
 # Words that make a capitalised run an organisation, a role or a place rather than a person.
@@ -59,8 +60,8 @@ if when while after before during but and or so for to of by with from january f
 april may june july august september october november december monday tuesday wednesday thursday
 friday saturday sunday""".split())
 
-LOCATIVE = re.compile(r"\b(?:in|at|on|from|to|near|inside|outside|across|into|onto|via|through|"
-                      r"throughout|within|off|over|under|beyond) ", re.IGNORECASE)
+LOCATIVE = re.compile(r"\b(?:in|at|on|from|to|near|inside|outside|across|into|onto|"
+                      r"throughout|within|beyond) ", re.IGNORECASE)
 MANNER = re.compile(r"\b(?:by|through|via|using|with the help of|by means of|thanks to) ",
                     re.IGNORECASE)
 REASON = re.compile(r"\b(?:because(?: of)?|due to|owing to|as a result of|in order to|so that|"
@@ -256,18 +257,23 @@ said says told do does did not""".split())
 _PREPOSITIONS = frozenset("""in on at for with from by into onto between towards toward under
 over through during after before about against among across within without via per since until
 like as behind beyond near upon""".split())
+# A tie-break, far below a word of distance: per place later in the question.
+QUESTION_ORDER_BONUS = 0.001
 # The longest object phrase read off after a verb.
 OBJECT_MAX_WORDS = 16
 
 
 def object_candidates(text: str, question_terms: set[str], anchors: list[int],
-                      question_end: str = "") -> list[Candidate]:
+                      question_end: str = "",
+                      anchor_order: dict[int, int] | None = None) -> list[Candidate]:
     """Noun phrases right after a question word in the sentence: "What did they sign?" ->
     "...signed [a memorandum of understanding] on behalf...".
 
     A phrase takes any "of" and one other prepositional phrase ("tasks for the lunar base"),
     and stops at punctuation, a clause word, "to", or a second preposition. If the question
     ends in a preposition ("what is it for?"), a phrase may start with that preposition.
+    Between two phrases the one after the later question word wins, as the question's verb
+    follows its subject ("What did the chief discuss?": after "discussed", not "chief").
     """
     toks = terms_mod.tokens(text)
     anchor_set = set(anchors)
@@ -306,7 +312,29 @@ def object_candidates(text: str, question_terms: set[str], anchors: list[int],
             continue
         if all(t.term in question_terms or t.word in question_terms for t in content):
             continue
-        out.append(Candidate(phrase[0].start, phrase[-1].end, 1.0))
+        later = (anchor_order or {}).get(tok.start, 0)
+        out.append(Candidate(phrase[0].start, phrase[-1].end, 1.0 + QUESTION_ORDER_BONUS * later))
+    return out
+
+
+# How many words before a noun can describe its kind ("rounded", "Early Gothic").
+MODIFIER_MAX_WORDS = 3
+
+
+def modifier_candidates(text: str, term: str) -> list[Candidate]:
+    """The words just before `term` that say what kind it is: "...characterised by [rounded]
+    arches" for "What kind of arches...?"."""
+    toks = terms_mod.tokens(text)
+    out = []
+    for k, tok in enumerate(toks):
+        if tok.term != term:
+            continue
+        j = k
+        while j > 0 and k - j < MODIFIER_MAX_WORDS and toks[j - 1].term \
+                and not re.search(r"[^\w\s-]", text[toks[j - 1].end:toks[j].start]):
+            j -= 1
+        if j < k:
+            out.append(Candidate(toks[j].start, toks[k - 1].end, 1.0))
     return out
 
 
@@ -347,7 +375,9 @@ def type_fit(text: str, kind: str, question_terms: set[str], focus: str | None =
 
 def extract_spans(text: str, kind: str, question_terms: set[str], anchors: list[int],
                   focus: str | None = None, is_common: CommonWord = _never_common,
-                  question_end: str = "", identity: bool = False) -> list[tuple[int, int]]:
+                  question_end: str = "", identity: bool = False,
+                  kind_of: str | None = None,
+                  anchor_order: dict[int, int] | None = None) -> list[tuple[int, int]]:
     """The short answer's spans in `text`, best first; empty when no span of that type is there.
 
     `anchors` are character offsets of the question's words in the sentence; a candidate near
@@ -355,9 +385,11 @@ def extract_spans(text: str, kind: str, question_terms: set[str], anchors: list[
     "Who is NAME?": the answer is what the sentence calls that name.
     """
     if kind == qmod.SENTENCE:
-        cands = object_candidates(text, question_terms, anchors, question_end) if anchors else []
+        # The most specific reading that finds something: a kind, an object, any new phrase.
+        cands = modifier_candidates(text, kind_of) if kind_of else []
         if not cands and anchors:
-            cands = phrase_candidates(text, question_terms)
+            cands = (object_candidates(text, question_terms, anchors, question_end, anchor_order)
+                     or phrase_candidates(text, question_terms))
     elif kind == qmod.PERSON and identity:
         roles = [role_of(text, s, e) for s, e, k in _names(text, is_common)
                  if _overlaps_question(text, Candidate(s, e, 1.0), question_terms)]

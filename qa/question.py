@@ -14,6 +14,8 @@ PERSON, DATE, PLACE, NUMBER, LIST, MANNER, REASON, SENTENCE = (
 _NOUN_PERSON = (r"(?:person|people|man|woman|official|leader|head|chief|director|president|"
                 r"minister|author|founder|ceo|spokes(?:man|woman|person)|king|queen|ruler)")
 _NOUN_DATE = r"(?:years?|dates?|days?|months?|time|decades?|centur(?:y|ies)|period|season|era|weeks?)"
+# "What kind of arches ...": the answer is what the text puts before "arches" ("rounded").
+_KIND_OF = re.compile(r"\bwhat (?:kind|kinds|type|types|sort|sorts|style|form) of ([a-z]+)")
 # A question after a span of time ("what years does it cover") rather than a moment.
 RANGE = "range"
 _ASKS_RANGE = re.compile(r"\b(?:years|period|span|decades|centuries|months|dates)\b")
@@ -62,13 +64,16 @@ class Question:
     terms: tuple[str, ...]  # content terms, in order, repeats dropped
     focus: str | None = None  # the term after "how many" ("sections"), if any
     asks: bool = True  # phrased as a question (a question word, or "?"), not bare keywords
+    kind_of: str | None = None  # "what kind of arches": the term whose modifier is the answer
 
 
 def answer_type(text: str) -> str:
     norm = " ".join(w.word for w in terms_mod.tokens(text))
-    for kind, pattern in TYPE_RULES:
-        if pattern.search(norm):
-            return kind
+    # The question word that comes first decides: "Who led them when ..." asks for a person.
+    found = [(m.start(), order, kind) for order, (kind, pattern) in enumerate(TYPE_RULES)
+             if (m := pattern.search(norm))]
+    if found:
+        return min(found)[2]
     for kind, pattern in _KEYWORD_TYPE:
         if pattern.search(norm):
             return kind
@@ -86,7 +91,12 @@ def analyze_question(text: str) -> Question:
         if w == "how" and words[i + 1] in ("many", "much") and i + 2 < len(toks):
             focus = toks[i + 2].term
             break
+    kind_of = None
+    m = _KIND_OF.search(" ".join(words))
+    if m and kind == SENTENCE:
+        kind_of = terms_mod.stem(m.group(1))
     if kind == DATE and _ASKS_RANGE.search(" ".join(words)):
         focus = RANGE
     asks = text.rstrip().endswith("?") or any(w in terms_mod.QUESTION_WORDS for w in words)
-    return Question(text=text, type=kind, terms=content, focus=focus, asks=asks)
+    return Question(text=text, type=kind, terms=content, focus=focus, asks=asks,
+                    kind_of=kind_of)
