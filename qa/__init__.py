@@ -1,19 +1,5 @@
 """qa: ask questions of a text from the terminal."""
 
-from __future__ import annotations
-
-__all__ = ["__version__"]
-
-
-def __getattr__(name: str) -> str:
-    # Resolved lazily, once: importlib.metadata costs start-up time that most runs need not pay.
-    if name == "__version__":
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            value = version("qa")
-        except PackageNotFoundError:  # running from a source tree that is not installed
-            value = "0+unknown"
-        globals()["__version__"] = value
-        return value
-    raise AttributeError(name)
+# The one place the version is written (pyproject.toml reads it from here): reading it back
+# through importlib.metadata would cost every `qa -q` some 10 ms of start-up.
+__version__ = "0.1.0"

@@ -157,6 +157,7 @@ class Engine:
 
     def __init__(self, index: Index) -> None:
         self.index = index
+        terms_mod.remember(index.word_terms)
         self._by_length: dict[int, list[str]] | None = None
         self._letter_counts: dict[int, np.ndarray] = {}
         self._terms: dict[int, tuple[list[str], frozenset[str]]] = {}
@@ -174,7 +175,7 @@ class Engine:
         for n in range(len(word) - limit, len(word) + limit + 1):
             for cand in self._near_in_letters(word, n, limit):
                 d = _edit_distance(word, cand, limit)
-                t = self.index.vocab.get(terms_mod.stem(cand), -1)
+                t = self.index.vocab.get(terms_mod.term_of(cand) or "", -1)
                 df = int(self.index.df[t]) if t >= 0 else 0
                 if d < best_d or (d == best_d and df > best_df):
                     best, best_d, best_df = cand, d, df
@@ -209,7 +210,7 @@ class Engine:
                 continue
             fixed = self.correct(words.get(term, term))
             if fixed:
-                out.append(terms_mod.stem(fixed))
+                out.append(terms_mod.term_of(fixed) or term)
                 fixes.append((words.get(term, term), fixed))
                 continue
             out.append(term)
@@ -232,7 +233,7 @@ class Engine:
         if not search and not extra:
             return Answer(question=text, found=False, answer=None, type=q.type, hits=(),
                           notes=("the question has no words to search for",))
-        cues = [t for t in search if t in qmod.CUE_NOUNS] if q.type != qmod.SENTENCE else []
+        cues = [t for t in search if t in qmod.CUE_TERMS] if q.type != qmod.SENTENCE else []
         bm25 = index.scores([t for t in search if t not in cues])
         for t in cues:
             bm25 += CUE_WEIGHT * index.scores((t,))

@@ -175,7 +175,7 @@ def candidates(text: str, kind: str, focus: str | None = None,
             if re.fullmatch(_YEAR, m.group()):
                 prior = 0.3
             nxt = re.match(r"\s+([\w-]+)", text[end:])
-            if nxt and focus and terms_mod.stem(nxt.group(1).lower()) == focus:
+            if nxt and focus and terms_mod.term_of(nxt.group(1)) == focus:
                 prior = 1.0
             out.append(Candidate(m.start(), end, prior))
     elif kind == qmod.PLACE:

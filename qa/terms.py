@@ -7,8 +7,6 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-import snowballstemmer
-
 from qa.corpus import QUOTES_TO_ASCII
 
 # Words and numbers, keeping inner hyphens, dots and apostrophes: "2018-2022", "u.s", "don't".
@@ -32,7 +30,9 @@ why why's will with won't would wouldn't yet you you'd you'll you're you've your
 yourselves via how many much tell told say said says please know give me list name
 """.split()) - frozenset("told said says say tell".split())
 
-_stemmer = snowballstemmer.stemmer("english")
+_stemmer = None  # loaded on first use: a question made of known words never needs it
+# Words whose terms are already known (from a loaded index): see `remember`.
+_KNOWN: dict[str, tuple[str, ...]] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +47,25 @@ class Token:
 
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
+    global _stemmer
     if word[0].isdigit() or not word.isascii() or "." in word:
         return word
+    if _stemmer is None:
+        import snowballstemmer
+
+        _stemmer = snowballstemmer.stemmer("english")
     return _stemmer.stemWord(word)
+
+
+def term_of(word: str) -> str | None:
+    """The index term of one word as the text writes it (None for a stopword)."""
+    found = _word_terms(normalise(word))
+    return found[0] if found else None
+
+
+def remember(word_terms: dict[str, tuple[str, ...]]) -> None:
+    """Take these words' terms as known (the same as computing them, only faster)."""
+    _KNOWN.update(word_terms)
 
 
 def normalise(text: str) -> str:
@@ -57,9 +73,14 @@ def normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text).translate(QUOTES_TO_ASCII).casefold()
 
 
-@lru_cache(maxsize=200_000)
 def _word_terms(word: str) -> tuple[str, ...]:
     """Index terms of one normalised word; a hyphenated word also yields its parts."""
+    known = _KNOWN.get(word)
+    return known if known is not None else _new_word_terms(word)
+
+
+@lru_cache(maxsize=200_000)
+def _new_word_terms(word: str) -> tuple[str, ...]:
     if word.endswith("'s"):
         word = word[:-2]
     word = word.strip("'.")

@@ -31,3 +31,11 @@ def test_question_words_are_dropped_and_content_kept():
 
 def test_how_many_remembers_what_is_counted():
     assert analyze_question("How many sections are there?").focus == "section"
+
+
+def test_cue_stems_are_the_stems_of_their_words():
+    from qa.question import CUE_TERMS, CUE_WORDS, TYPE_CUE_TERMS, TYPE_CUE_WORDS
+    from qa.terms import stem
+
+    assert TYPE_CUE_TERMS == {stem(w) for w in TYPE_CUE_WORDS.split()}
+    assert CUE_TERMS == TYPE_CUE_TERMS | {stem(w) for w in CUE_WORDS.split()}
