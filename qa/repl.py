@@ -26,7 +26,7 @@ from qa import answer as answer_mod
 from qa import extract
 from qa import render
 from qa import terms as terms_mod
-from qa.answer import Answer, Engine
+from qa.answer import Engine
 from qa.conversation import Conversation, Turn
 from qa.errors import QAError, UsageError
 
