@@ -46,7 +46,8 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see 'qa --help')")
 
 
-def _positive(text: str) -> int:
+def top_count(text: str) -> int:
+    """An argparse type: a number of sentences to show, 1 to 100."""
     try:
         n = int(text)
     except ValueError:
@@ -77,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-c", "--corpus", action="append", default=[], metavar="PATH",
                    help="a file, or a folder of .txt/.md files, to read instead of the bundled "
                         "article (repeatable)")
-    p.add_argument("-k", "--top", type=_positive, default=3, metavar="N",
+    p.add_argument("-k", "--top", type=top_count, default=3, metavar="N",
                    help="how many sentences to show per answer (default 3)")
     p.add_argument("--json", action="store_true",
                    help="print one JSON object per question (JSON Lines); not in the chat")

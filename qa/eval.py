@@ -468,24 +468,16 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"eval: {message} (see 'qa eval --help')")
 
 
-def _k(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if not 1 <= n <= 100:
-        raise argparse.ArgumentTypeError(f"must be between 1 and 100: {n}")
-    return n
-
-
 def build_parser() -> argparse.ArgumentParser:
+    from qa.cli import top_count
+
     p = _Parser(prog="qa eval", description="Score qa, and two plain BM25 baselines, against gold "
                 "questions (our JSON Lines, or SQuAD 2.0 JSON).")
     p.add_argument("gold", metavar="GOLD", help="the gold question file")
     p.add_argument("-c", "--corpus", action="append", default=[], metavar="PATH",
                    help="the text the questions are about (default: the bundled article, or for "
                         "SQuAD the .txt beside GOLD, else its paragraphs)")
-    p.add_argument("-k", "--top", type=_k, default=3, metavar="N",
+    p.add_argument("-k", "--top", type=top_count, default=3, metavar="N",
                    help="also report top-N sentence accuracy (default 3)")
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     p.add_argument("--no-cache", action="store_true", help="build the index afresh")
