@@ -286,7 +286,7 @@ class Engine:
         if best.coverage < MIN_COVERAGE:
             return Answer(question=text, found=False, answer=None, type=q.type, hits=shown,
                           terms=search, corrections=fixes)
-        spans = self._spans(best.sentence.text, q, best.matched, best.sentence.index)
+        spans = self._spans(best.sentence.text, q, best.matched)
         if q.type == qmod.SENTENCE and not q.asks:
             spans = []  # keywords, not a question: the sentence itself is the answer
         answer = " and ".join(best.sentence.text[a:b] for a, b in spans) if spans \
@@ -330,8 +330,8 @@ class Engine:
             got = self._terms[i] = (seq, frozenset(seq))
         return got
 
-    def _spans(self, sentence: str, q: qmod.Question, matched: tuple[str, ...],
-               i: int | None = None) -> list[tuple[int, int]]:
+    def _spans(self, sentence: str, q: qmod.Question,
+               matched: tuple[str, ...]) -> list[tuple[int, int]]:
         toks = terms_mod.tokens(sentence)
         anchors = [t.start for t in toks if t.term in matched]
         order = {t: k for k, t in enumerate(q.terms)}

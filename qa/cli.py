@@ -216,11 +216,7 @@ def _answer_all(engine, questions, args, *, echo: bool) -> int:
             if echo:
                 console.print()
         else:
-            out = render.plain(answer, echo_question=echo)
-            if searched:
-                head, _, tail = out.partition("\n") if echo else ("", "", out)
-                out = "\n".join(x for x in (head, "searched: " + render.safe(searched), tail) if x)
-            sys.stdout.write(out + "\n")
+            sys.stdout.write(render.plain(answer, echo_question=echo, searched=searched) + "\n")
             if echo:
                 sys.stdout.write("\n")
         sys.stdout.flush()

@@ -49,9 +49,11 @@ def _shorten(text: str, limit: int = LEAD_CHARS) -> str:
     return text if len(text) <= limit else text[:limit - 1].rstrip() + "\u2026"
 
 
-def plain(answer: Answer, echo_question: bool = False) -> str:
-    """The answer as plain text for pipes and files."""
+def plain(answer: Answer, echo_question: bool = False, searched: str | None = None) -> str:
+    """The answer as plain text for pipes and files; `searched` is what a follow-up added."""
     lines = [f"Q: {safe_line(answer.question)}"] if echo_question else []
+    if searched:
+        lines.append(f"searched: {safe_line(searched)}")
     if answer.corrections:
         lines.append("Searched for: " + ", ".join(safe(new) for _, new in answer.corrections))
     if answer.found:
