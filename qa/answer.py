@@ -11,7 +11,7 @@ import numpy as np
 
 from qa import question as qmod
 from qa import terms as terms_mod
-from qa.extract import extract_spans, type_fit
+from qa.extract import evidence_clause, extract_spans, type_fit
 from qa.index import Index
 from qa.sentences import Sentence
 
@@ -283,7 +283,7 @@ class Engine:
         hits.sort(key=lambda h: (-h.score, h.sentence.index))
         best = hits[0]
         shown = tuple(hits[:max(1, top)])
-        if best.coverage < MIN_COVERAGE:
+        if best.coverage < MIN_COVERAGE or self._lacks_attribute(q, best):
             return Answer(question=text, found=False, answer=None, type=q.type, hits=shown,
                           terms=search, corrections=fixes)
         spans = self._spans(best.sentence.text, q, best.matched)
@@ -304,6 +304,17 @@ class Engine:
         t = self.index.vocab.get(term)
         df = int(self.index.df[t]) if t is not None else 1
         return float(np.log((len(self.index) + 1) / (df + 0.5)))
+
+    def _lacks_attribute(self, q: qmod.Question, best: Hit) -> bool:
+        """"What is the population of X?" over a sentence that says nothing of population:
+        the text names X but not what is asked of it. Neither this sentence nor its
+        neighbours use the word."""
+        a = q.attribute
+        if a is None or a in qmod.CUE_TERMS or a in best.matched:
+            return False
+        i = best.sentence.index
+        near = self.index.neighbours(i)
+        return not any(a in self._sentence_terms(j)[1] for j in near)
 
     def _refers_back(self, i: int) -> bool:
         """Sentence i opens with a pronoun ("It includes...", "He said...") whose referent is
@@ -336,6 +347,8 @@ class Engine:
         anchors = [t.start for t in toks if t.term in matched]
         order = {t: k for k, t in enumerate(q.terms)}
         anchor_order = {t.start: order.get(t.term, 0) for t in toks if t.term in matched}
+        if q.yes_no:
+            return evidence_clause(sentence, anchors)
         qtoks = terms_mod.tokens(q.text)
         end = qtoks[-1].word if qtoks and qtoks[-1].word in PREPOSITION_ENDS else ""
         return extract_spans(sentence, q.type, _question_words(q), anchors, q.focus,

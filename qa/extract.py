@@ -74,6 +74,8 @@ PHRASE_MAX_WORDS = 8
 # Each word between a candidate and the nearest question word costs this much of a perfect
 # type fit (1.0): near beats far, but a good fit a few words off beats a poor one next door.
 DISTANCE_COST = 0.1
+MODIFIER_PRIOR = 0.3
+ROLE_WEIGHT = 0.5
 CLAUSE_END = re.compile(r"[,;:.!?\u201d\"()]|\s(?:and|but|which|who|that|while|where)\s")
 
 
@@ -102,6 +104,13 @@ def _phrase_after(text: str, start: int, stop: re.Pattern[str] | None = None) ->
     if len(words) > PHRASE_MAX_WORDS:
         end = start + words[PHRASE_MAX_WORDS - 1].end()
     return end
+
+
+# A capitalised word before a lower-case content word describes it ("the Russian space
+# company", "Norman conquest"): an adjective, not the name of someone or somewhere. A verb
+# after a name ("Rollo agreed", "the Normans were") does not make it one.
+_MODIFIES = re.compile(r" (?!(?:%s)\b)[a-z][a-z-]*(?<!ed)(?<!ing)\b(?! (?:the|a|an|to|that)\b)"
+                       % "|".join(sorted(terms_mod.STOPWORDS | {"said", "says", "told"})))
 
 
 def _names(text: str, is_common: CommonWord) -> list[tuple[int, int, str]]:
@@ -136,7 +145,10 @@ def _names(text: str, is_common: CommonWord) -> list[tuple[int, int, str]]:
             continue
         kind = "org" if any(w in ORG_WORDS for w in lowered) or words[0].group().isupper() \
             else "name"
-        out.append((s0 + words[0].start(), s0 + words[-1].end(), kind))
+        end = s0 + words[-1].end()
+        if kind == "name" and _MODIFIES.match(text, end) and len(words) == 1:
+            kind = "modifier"
+        out.append((s0 + words[0].start(), end, kind))
     return out
 
 
@@ -156,7 +168,8 @@ def candidates(text: str, kind: str, focus: str | None = None,
     if kind == qmod.PERSON:
         for s, e, k in _names(text, is_common):
             if not _is_date(text, s, e):
-                out.append(Candidate(s, e, {"person": 1.0, "org": 0.6, "name": 0.7}[k]))
+                out.append(Candidate(s, e, {"person": 1.0, "org": 0.6, "name": 0.7,
+                                            "modifier": MODIFIER_PRIOR}[k]))
     elif kind == qmod.DATE:
         for m in DATE.finditer(text):
             core = m.group()
@@ -187,7 +200,7 @@ def candidates(text: str, kind: str, focus: str | None = None,
             out.append(Candidate(m.end(), end, 1.0 if re.search(r"\b[A-Z]", phrase) else 0.4))
         for s, e, k in _names(text, is_common):
             if k != qmod.PERSON and not _is_date(text, s, e):
-                out.append(Candidate(s, e, 0.6))
+                out.append(Candidate(s, e, MODIFIER_PRIOR if k == "modifier" else 0.6))
     elif kind == qmod.MANNER:
         for m in MANNER.finditer(text):
             end = _phrase_after(text, m.end())
@@ -360,6 +373,33 @@ def role_of(text: str, start: int, end: int) -> tuple[int, int] | None:
     return None
 
 
+# Where a sentence divides into clauses for a yes/no answer.
+CLAUSE_MAX_WORDS = 12
+_CLAUSE_SPLIT = re.compile(r"[,;:]\s+|\s+[\u2013\u2014-]\s+")
+
+
+def evidence_clause(text: str, anchors: list[int]) -> list[tuple[int, int]]:
+    """For a yes/no question, the clause of the sentence that holds most of the question's
+    words ("..., cooperation in terrestrial remote sensing data and other issues"), or the
+    whole sentence when no clause holds more than the others."""
+    if not anchors:
+        return []
+    bounds = [0] + [m.end() for m in _CLAUSE_SPLIT.finditer(text)] + [len(text) + 2]
+    best, best_n = None, 0
+    for lo, hi in zip(bounds, bounds[1:]):
+        n = sum(lo <= a < hi for a in anchors)
+        if n > best_n:
+            best, best_n = (lo, hi), n
+    if best is None or best_n == len(anchors) and best == (0, len(text) + 2):
+        return []
+    lo, hi = best
+    if len(text[lo:hi].split()) > CLAUSE_MAX_WORDS:
+        lo = min(a for a in anchors if lo <= a < hi)  # a long clause, from its first match
+    piece = text[lo:hi]
+    end = lo + len(piece.rstrip().rstrip(",;:.!?\u2013\u2014-").rstrip())
+    return [(lo, end)] if end > lo else []
+
+
 def _overlaps_question(text: str, span: Candidate, question_words: set[str]) -> bool:
     """True when every content word of the span is already in the question."""
     words = [t for t in terms_mod.tokens(text[span.start:span.end]) if t.term]
@@ -401,15 +441,32 @@ def extract_spans(text: str, kind: str, question_terms: set[str], anchors: list[
         return []
 
     distances = _Distances(text, anchors)
+    described = _described(text, cands, question_terms) if kind == qmod.PERSON else {}
 
     def score(c: Candidate) -> float:
-        return c.prior - DISTANCE_COST * distances.to(c)
+        return c.prior - DISTANCE_COST * distances.to(c) + ROLE_WEIGHT * described.get(c, 0.0)
 
     best = max(cands, key=score)
     spans = [(best.start, best.end)]
     if kind == qmod.PERSON:
         spans = _coordinated(text, best, cands, anchors, spans)
     return spans
+
+
+def _described(text: str, cands: list[Candidate], question_terms: set[str]) -> dict:
+    """Per candidate person, the share of the question's words in the title the sentence gives
+    them: "Who runs the space administration?" finds "the director of the National Space
+    Administration, Z", whatever other names stand nearer a lone "space"."""
+    content = {t for t in question_terms if t and t not in terms_mod.STOPWORDS}
+    if not content:
+        return {}
+    out = {}
+    for c in cands:
+        role = role_of(text, c.start, c.end)
+        if role:
+            have = {t.term for t in terms_mod.tokens(text[role[0]:role[1]]) if t.term}
+            out[c] = len(have & content) / len(content)
+    return out
 
 
 class _Distances:

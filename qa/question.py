@@ -27,6 +27,17 @@ _NOUN_PLACE = (r"(?:place|city|country|countries|town|region|location|site|state
 _NOUN_LIST = (r"(?:sections?|parts?|items?|areas|components?|elements?|topics?|kinds|types|"
               r"points|steps|stages|chapters?|fields|things|aspects|goals|tasks|list)")
 
+# Keywords that open with a title: "director of the space administration", "head of X".
+_KEYWORD_PERSON = re.compile(rf"^(?:and |or )?(?:the )?{_NOUN_PERSON} of\b")
+# "What is the population of China?": the attribute asked about. A text that never names it
+# next to the question's other words does not answer the question.
+_ATTRIBUTE = re.compile(r"^(?:what|which|how much|how many) (?:is|are|was|were|s) (?:the|a|an) "
+                        r"(\w+) (?:of|in|for)\b")
+
+# A question opening with one of these and no question word asks yes or no.
+_AUXILIARIES = frozenset("""is are was were am do does did will would can could shall should
+may might must has have had""".split())
+
 # Ordered rules: the first pattern that matches the normalised question decides its type.
 TYPE_RULES: list[tuple[str, re.Pattern[str]]] = [
     (NUMBER, re.compile(r"\bhow (?:many|much|long|old|far|big|large|often)\b|"
@@ -73,6 +84,8 @@ class Question:
     focus: str | None = None  # the term after "how many" ("sections"), if any
     asks: bool = True  # phrased as a question (a question word, or "?"), not bare keywords
     kind_of: str | None = None  # "what kind of arches": the term whose modifier is the answer
+    attribute: str | None = None  # "what is the population of X": the term the answer must name
+    yes_no: bool = False  # "Does the plan cover remote sensing?": the answer is the evidence
 
 
 def answer_type(text: str) -> str:
@@ -85,6 +98,8 @@ def answer_type(text: str) -> str:
     for kind, pattern in _KEYWORD_TYPE:
         if pattern.search(norm):
             return kind
+    if _KEYWORD_PERSON.search(norm):
+        return PERSON
     return SENTENCE
 
 
@@ -105,6 +120,10 @@ def analyze_question(text: str) -> Question:
         kind_of = terms_mod.term_of(m.group(1))
     if kind == DATE and _ASKS_RANGE.search(" ".join(words)):
         focus = RANGE
+    m = _ATTRIBUTE.match(" ".join(words))
+    attribute = terms_mod.term_of(m.group(1)) if m else None
+    yes_no = bool(words) and words[0] in _AUXILIARIES and kind == SENTENCE \
+        and not any(w in terms_mod.QUESTION_WORDS for w in words)
     asks = text.rstrip().endswith("?") or any(w in terms_mod.QUESTION_WORDS for w in words)
     return Question(text=text, type=kind, terms=content, focus=focus, asks=asks,
-                    kind_of=kind_of)
+                    kind_of=kind_of, attribute=attribute, yes_no=yes_no)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from qa.extract import extract_spans
+from qa.extract import evidence_clause, extract_spans
 
 SIGNED = ("The head of the space company Acme, Dmitry Rogozin, and the director of the "
           "Chinese National Space Administration (CNSA) Zhang Keijan signed a memorandum on "
@@ -56,3 +56,32 @@ def test_how_gives_the_means():
 
 def test_no_span_of_the_type_gives_nothing():
     assert spans("The plan was good.", "date", {"plan"}, ["plan"]) == []
+
+
+def test_who_prefers_the_person_whose_title_the_question_gives():
+    text = ("The head of the Russian space company Acme, Dmitry Rogozin, and the director of "
+            "the National Space Administration (CNSA) Zhang Keijan signed.")
+    # "space" stands next to Acme's people as well as in the administration's name.
+    words = {"run", "runs", "nation", "national", "space", "administr", "administration"}
+    anchors = [text.index(w) for w in ("space", "National", "Space", "Administration")]
+    got = extract_spans(text, "person", words, anchors)
+    assert [text[a:b] for a, b in got] == ["Zhang Keijan"]
+    words = {"head", "russian", "space", "compani", "company"}
+    assert spans(text, "person", words, ["head", "Russian", "space", "company", "Space"]) \
+        == ["Dmitry Rogozin"]
+
+
+def test_a_capitalised_adjective_is_not_a_person_or_a_place():
+    text = "The Norman conquest of England was led by William."
+    assert spans(text, "person", {"led", "conquest"}, ["conquest", "led"]) == ["William"]
+    assert spans("The French lands lay near Rouen.", "place", {"lands", "lay"}, ["lands"]) \
+        == ["Rouen"]
+
+
+def test_a_yes_no_question_gets_the_clause_that_holds_its_words():
+    text = ("It includes six sections: the study of the moon, satellites and their use, "
+            "cooperation in remote sensing data and other issues.")
+    anchors = [text.index("remote"), text.index("sensing")]
+    assert [text[a:b] for a, b in evidence_clause(text, anchors)] \
+        == ["cooperation in remote sensing data and other issues"]
+    assert evidence_clause("The plan covers remote sensing.", anchors[:0]) == []

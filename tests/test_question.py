@@ -19,6 +19,8 @@ from qa.question import analyze_question, answer_type
     ("Why did they sign?", "reason"),
     ("signing ceremony", "sentence"),
     ("WHO SIGNED", "person"),
+    ("director of the space administration", "person"),
+    ("and the head of CNSA?", "person"),
 ])
 def test_question_types(text, kind):
     assert answer_type(text) == kind
@@ -39,3 +41,20 @@ def test_cue_stems_are_the_stems_of_their_words():
 
     assert TYPE_CUE_TERMS == {stem(w) for w in TYPE_CUE_WORDS.split()}
     assert CUE_TERMS == TYPE_CUE_TERMS | {stem(w) for w in CUE_WORDS.split()}
+
+
+@pytest.mark.parametrize("text, yes_no", [
+    ("Does the program cover remote sensing?", True),
+    ("Will the station be open to other countries", True),
+    ("Is it true that who signed matters?", False),
+    ("What does the program cover?", False),
+    ("Doe signed it", False),
+])
+def test_yes_no_questions(text, yes_no):
+    assert analyze_question(text).yes_no is yes_no
+
+
+def test_the_attribute_a_question_asks_of_something():
+    assert analyze_question("What is the population of China?").attribute == "popul"
+    assert analyze_question("what was the aim of the plan").attribute == "aim"
+    assert analyze_question("Who signed the plan?").attribute is None
