@@ -84,6 +84,7 @@ class Question:
     focus: str | None = None  # the term after "how many" ("sections"), if any
     asks: bool = True  # phrased as a question (a question word, or "?"), not bare keywords
     kind_of: str | None = None  # "what kind of arches": the term whose modifier is the answer
+    head: str | None = None  # "which Spanish officer ...": the noun after "what" or "which"
     attribute: str | None = None  # "what is the population of X": the term the answer must name
     yes_no: bool = False  # "Does the plan cover remote sensing?": the answer is the evidence
 
@@ -120,10 +121,15 @@ def analyze_question(text: str) -> Question:
         kind_of = terms_mod.term_of(m.group(1))
     if kind == DATE and _ASKS_RANGE.search(" ".join(words)):
         focus = RANGE
+    head = None
+    for i, w in enumerate(words[:-1]):
+        if w in ("what", "which") and toks[i + 1].term:
+            head = toks[i + 1].term
+            break
     m = _ATTRIBUTE.match(" ".join(words))
     attribute = terms_mod.term_of(m.group(1)) if m else None
     yes_no = bool(words) and words[0] in _AUXILIARIES and kind == SENTENCE \
         and not any(w in terms_mod.QUESTION_WORDS for w in words)
     asks = text.rstrip().endswith("?") or any(w in terms_mod.QUESTION_WORDS for w in words)
     return Question(text=text, type=kind, terms=content, focus=focus, asks=asks,
-                    kind_of=kind_of, attribute=attribute, yes_no=yes_no)
+                    kind_of=kind_of, attribute=attribute, yes_no=yes_no, head=head)

@@ -32,6 +32,22 @@ def test_a_typo_is_corrected_and_reported(engine):
     assert a.found and ("memorandm", "memorandum") in a.corrections
 
 
+def test_a_real_word_is_not_corrected_into_another_and_accents_may_be_left_out():
+    e = engine_for("Hervé served as a general. His brother fought at Rouen. The river was wide.")
+    assert ("herve", "hervé") in e.ask("When did Herve serve?").corrections
+    # "father" is one letter from "rather"-like words; a first letter is rarely the typo.
+    e = engine_for("Rather than fight, the count fled. The right bank was lost.")
+    assert e.ask("Who was the count's father?").corrections == ()
+    assert e.ask("when did they fiight").corrections == (("fiight", "fight"),)
+
+
+def test_which_noun_questions_are_answered_with_a_name():
+    e = engine_for("The settlement at St. Augustine was founded by the Spanish officer "
+                   "Pedro Menendez de Aviles in 1565. The weather was mild.")
+    assert e.ask("Which Spanish officer founded the settlement at St. Augustine?").answer \
+        == "Pedro Menendez de Aviles"
+
+
 def test_top_limits_the_sentences(engine):
     assert len(engine.ask("Roscosmos", top=1).hits) == 1
     assert len(engine.ask("Roscosmos", top=5).hits) == 5
