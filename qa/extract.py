@@ -41,7 +41,8 @@ NUMBER = re.compile(rf"(?:(?:about|around|nearly|almost|over|more than|less than
 
 # A capitalised word, or a connector inside a name ("of", "de", "al-").
 # A capitalised word; a possessive "'s" is not part of it ("Edgar's sister" names Edgar).
-_CAP = r"(?:[A-Z](?:[\w'\u2019.-]*\w)?(?<!['\u2019]s)(?<!['\u2019]S))"
+# An initial ("William E. Simon") is one too, when a capitalised word follows it.
+_CAP = r"(?:[A-Z]\.(?=\s+[A-Z])|[A-Z](?:[\w'\u2019.-]*\w)?(?<!['\u2019]s)(?<!['\u2019]S))"
 NAME_RUN = re.compile(rf"{_CAP}(?:(?:\s+(?:of|de|del|da|van|von|der|la|le|al|bin|and)"
                       rf"(?=\s+[A-Z]))?\s+{_CAP})*")
 # Words that make a capitalised run an organisation, a role or a place rather than a person.
@@ -117,6 +118,11 @@ _MODIFIES = re.compile(r" (?!(?:%s)\b)[a-z][a-z-]*(?<!ed)(?<!ing)\b(?! (?:the|a|
                        % "|".join(sorted(terms_mod.STOPWORDS | {"said", "says", "told"})))
 
 
+def _acronym(word: str) -> bool:
+    """"CNSA", "U.S": an organisation or a place; an initial ("E.") is part of a person's name."""
+    return word.isupper() and not re.fullmatch(r"[A-Z]\.", word)
+
+
 def _names(text: str, is_common: CommonWord) -> list[tuple[int, int, str]]:
     """Capitalised runs with a guess of their kind: person, org or name.
 
@@ -136,7 +142,7 @@ def _names(text: str, is_common: CommonWord) -> list[tuple[int, int, str]]:
         tail = len(words)
         while tail > 0 and lowered[tail - 1] not in ORG_WORDS | ROLE_WORDS \
                 and lowered[tail - 1] not in ("of", "and", "de", "la", "le") \
-                and not words[tail - 1].group().isupper() and not is_common(lowered[tail - 1]):
+                and not _acronym(words[tail - 1].group()) and not is_common(lowered[tail - 1]):
             tail -= 1
         s0 = m.start()
         if len(words) - tail >= 2 and len(words) - tail <= 4:
@@ -147,7 +153,7 @@ def _names(text: str, is_common: CommonWord) -> list[tuple[int, int, str]]:
             continue
         if len(words) == 1 and is_common(lowered[0]):
             continue
-        kind = "org" if any(w in ORG_WORDS for w in lowered) or words[0].group().isupper() \
+        kind = "org" if any(w in ORG_WORDS for w in lowered) or _acronym(words[0].group()) \
             else "name"
         end = s0 + words[-1].end()
         if kind == "name" and _MODIFIES.match(text, end) and len(words) == 1:

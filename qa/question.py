@@ -34,6 +34,8 @@ _KEYWORD_PERSON = re.compile(rf"^(?:and |or )?(?:the )?{_NOUN_PERSON} of\b")
 _ATTRIBUTE = re.compile(r"^(?:what|which|how much|how many) (?:is|are|was|were|s) (?:the|a|an) "
                         r"(\w+) (?:of|in|for)\b")
 
+# "Name a luxury division of Toyota": asks, like "which division", for one of something.
+_IMPERATIVE = re.compile(r"^(?:name|list|give|tell me) (?:a|an|one|two|three|some|the|any) ")
 # A question opening with one of these and no question word asks yes or no.
 _AUXILIARIES = frozenset("""is are was were am do does did will would can could shall should
 may might must has have had""".split())
@@ -91,6 +93,7 @@ class Question:
 
 def answer_type(text: str) -> str:
     norm = " ".join(w.word for w in terms_mod.tokens(text))
+    norm = _IMPERATIVE.sub("which ", norm)  # "name a country that ..." asks "which country"
     # The question word that comes first decides: "Who led them when ..." asks for a person.
     found = [(m.start(), order, kind) for order, (kind, pattern) in enumerate(TYPE_RULES)
              if (m := pattern.search(norm))]
@@ -121,15 +124,19 @@ def analyze_question(text: str) -> Question:
         kind_of = terms_mod.term_of(m.group(1))
     if kind == DATE and _ASKS_RANGE.search(" ".join(words)):
         focus = RANGE
+    imperative = _IMPERATIVE.match(" ".join(words))
     head = None
     for i, w in enumerate(words[:-1]):
         if w in ("what", "which") and toks[i + 1].term:
             head = toks[i + 1].term
             break
+    if imperative:
+        head = next((t.term for t in toks[2:] if t.term), None)
     m = _ATTRIBUTE.match(" ".join(words))
     attribute = terms_mod.term_of(m.group(1)) if m else None
     yes_no = bool(words) and words[0] in _AUXILIARIES and kind == SENTENCE \
         and not any(w in terms_mod.QUESTION_WORDS for w in words)
-    asks = text.rstrip().endswith("?") or any(w in terms_mod.QUESTION_WORDS for w in words)
+    asks = text.rstrip().endswith("?") or any(w in terms_mod.QUESTION_WORDS for w in words) \
+        or imperative is not None
     return Question(text=text, type=kind, terms=content, focus=focus, asks=asks,
                     kind_of=kind_of, attribute=attribute, yes_no=yes_no, head=head)

@@ -85,3 +85,9 @@ def test_a_yes_no_question_gets_the_clause_that_holds_its_words():
     assert [text[a:b] for a, b in evidence_clause(text, anchors)] \
         == ["cooperation in remote sensing data and other issues"]
     assert evidence_clause("The plan covers remote sensing.", anchors[:0]) == []
+
+
+def test_a_middle_initial_stays_in_the_name():
+    text = "The first administrator of the office was William E. Simon, appointed in 1973."
+    assert spans(text, "person", {"first", "administr", "administrator", "offic", "office"},
+                 ["administrator", "office"]) == ["William E. Simon"]

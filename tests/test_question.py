@@ -21,6 +21,8 @@ from qa.question import analyze_question, answer_type
     ("WHO SIGNED", "person"),
     ("director of the space administration", "person"),
     ("and the head of CNSA?", "person"),
+    ("Name one country that banned driving on Sundays.", "place"),
+    ("list the sections of the plan", "list"),
 ])
 def test_question_types(text, kind):
     assert answer_type(text) == kind
@@ -58,3 +60,8 @@ def test_the_attribute_a_question_asks_of_something():
     assert analyze_question("What is the population of China?").attribute == "popul"
     assert analyze_question("what was the aim of the plan").attribute == "aim"
     assert analyze_question("Who signed the plan?").attribute is None
+
+
+def test_an_imperative_asks_like_which():
+    q = analyze_question("Name a luxury division of Toyota")
+    assert q.asks and q.head == "luxuri"
