@@ -353,7 +353,9 @@ def modifier_candidates(text: str, term: str) -> list[Candidate]:
         if tok.term != term:
             continue
         j = k
+        # A modifier is not a verb form ("defined using [Boolean] circuits").
         while j > 0 and k - j < MODIFIER_MAX_WORDS and toks[j - 1].term \
+                and not toks[j - 1].word.endswith("ing") \
                 and not re.search(r"[^\w\s-]", text[toks[j - 1].end:toks[j].start]):
             j -= 1
         if j < k:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from qa.extract import evidence_clause, extract_spans
+from qa.extract import evidence_clause, extract_spans, modifier_candidates
 
 SIGNED = ("The head of the space company Acme, Dmitry Rogozin, and the director of the "
           "Chinese National Space Administration (CNSA) Zhang Keijan signed a memorandum on "
@@ -91,3 +91,8 @@ def test_a_middle_initial_stays_in_the_name():
     text = "The first administrator of the office was William E. Simon, appointed in 1973."
     assert spans(text, "person", {"first", "administr", "administrator", "offic", "office"},
                  ["administrator", "office"]) == ["William E. Simon"]
+
+
+def test_what_kind_of_gives_the_modifier_not_the_verb_before_it():
+    text = "AC and NC are classes defined using Boolean circuits."
+    assert [text[c.start:c.end] for c in modifier_candidates(text, "circuit")] == ["Boolean"]
