@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-
 import re
 import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -50,10 +49,10 @@ CUE_WEIGHT = 0.3
 # 0.673 -> 0.765) and short-answer F1 with them; the article's figures are unchanged.
 MIN_COVERAGE = 0.40
 # A query word not in the text, within this edit distance of a text word, is read as that word.
-MAX_TYPO_EDITS = {4: 0, 5: 1, 8: 2}
+MAX_TYPO_EDITS = {4: 0, 5: 1, 8: 2}  # by word length: shorter words are not corrected
 # Beyond this many corrections a question is not a typo but noise: its other words stay as typed
 # (bounds the time a 2,000-character question of unknown words can take).
-MAX_CORRECTIONS = 8  # by word length: shorter words are not corrected
+MAX_CORRECTIONS = 8
 
 
 @dataclass(frozen=True)
@@ -173,9 +172,11 @@ class Engine:
     def correct(self, word: str) -> str | None:
         """The text's term nearest an unknown query word, within a length-aware edit limit."""
         if self._folded is None:
+            # Only words with accents can be typed without them: a few, however big the text.
             self._folded = {}
             for surface in self.index.surfaces:
-                self._folded.setdefault(_fold(surface), surface)
+                if not surface.isascii():
+                    self._folded.setdefault(_fold(surface), surface)
         same = self._folded.get(_fold(word))
         if same is not None and same != word:
             return same  # "Herve" for "Hervé": the same letters, accents left out
@@ -362,10 +363,10 @@ class Engine:
                matched: tuple[str, ...]) -> list[tuple[int, int]]:
         toks = terms_mod.tokens(sentence)
         anchors = [t.start for t in toks if t.term in matched]
-        order = {t: k for k, t in enumerate(q.terms)}
-        anchor_order = {t.start: order.get(t.term, 0) for t in toks if t.term in matched}
         if q.yes_no:
             return evidence_clause(sentence, anchors)
+        order = {t: k for k, t in enumerate(q.terms)}
+        anchor_order = {t.start: order.get(t.term, 0) for t in toks if t.term in matched}
         qtoks = terms_mod.tokens(q.text)
         end = qtoks[-1].word if qtoks and qtoks[-1].word in PREPOSITION_ENDS else ""
         return extract_spans(sentence, q.type, _question_words(q), anchors, q.focus,

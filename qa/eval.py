@@ -19,7 +19,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa.errors import GoldError, QAError, UsageError
+from qa.corpus import read_bytes
+from qa.errors import CorpusError, GoldError, QAError, UsageError
 from qa.sentences import Sentence
 
 JSONL, SQUAD = "jsonl", "squad"
@@ -51,18 +52,15 @@ class GoldSet:
 
 
 def _read_text(path: Path) -> str:
+    """A gold file's text, read with the corpus reader's bounds and messages."""
     try:
-        return path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise GoldError(f"{path}: no such gold file") from None
-    except IsADirectoryError:
-        raise GoldError(f"{path}: is a folder, not a gold file") from None
-    except PermissionError:
-        raise GoldError(f"{path}: permission denied") from None
+        data = read_bytes(path)
+    except CorpusError as e:
+        raise GoldError(str(e)) from None
+    try:
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise GoldError(f"{path}: not UTF-8 text: a gold file is JSON Lines or SQuAD JSON") from None
-    except OSError as e:
-        raise GoldError(f"{path}: cannot read: {e.strerror or e}") from None
 
 
 def _strings(value: object, where: str) -> tuple[str, ...]:

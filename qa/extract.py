@@ -394,17 +394,10 @@ def evidence_clause(text: str, anchors: list[int]) -> list[tuple[int, int]]:
     """For a yes/no question, the clause of the sentence that holds most of the question's
     words ("..., cooperation in terrestrial remote sensing data and other issues"), or the
     whole sentence when no clause holds more than the others."""
-    if not anchors:
-        return []
-    bounds = [0] + [m.end() for m in _CLAUSE_SPLIT.finditer(text)] + [len(text) + 2]
-    best, best_n = None, 0
-    for lo, hi in zip(bounds, bounds[1:]):
-        n = sum(lo <= a < hi for a in anchors)
-        if n > best_n:
-            best, best_n = (lo, hi), n
-    if best is None or best_n == len(anchors) and best == (0, len(text) + 2):
-        return []
-    lo, hi = best
+    bounds = [0] + [m.end() for m in _CLAUSE_SPLIT.finditer(text)] + [len(text)]
+    if not anchors or len(bounds) == 2:
+        return []  # nothing matched, or one clause: the sentence itself
+    lo, hi = max(zip(bounds, bounds[1:]), key=lambda b: sum(b[0] <= a < b[1] for a in anchors))
     if len(text[lo:hi].split()) > CLAUSE_MAX_WORDS:
         lo = min(a for a in anchors if lo <= a < hi)  # a long clause, from its first match
     piece = text[lo:hi]
