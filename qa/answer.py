@@ -363,10 +363,10 @@ class Engine:
                matched: tuple[str, ...]) -> list[tuple[int, int]]:
         toks = terms_mod.tokens(sentence)
         anchors = [t.start for t in toks if t.term in matched]
-        if q.yes_no:
-            return evidence_clause(sentence, anchors)
         order = {t: k for k, t in enumerate(q.terms)}
         anchor_order = {t.start: order.get(t.term, 0) for t in toks if t.term in matched}
+        if q.yes_no:
+            return evidence_clause(sentence, anchors, anchor_order)
         qtoks = terms_mod.tokens(q.text)
         end = qtoks[-1].word if qtoks and qtoks[-1].word in PREPOSITION_ENDS else ""
         return extract_spans(sentence, q.type, _question_words(q), anchors, q.focus,

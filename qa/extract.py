@@ -390,14 +390,23 @@ CLAUSE_MAX_WORDS = 12
 _CLAUSE_SPLIT = re.compile(r"[,;:]\s+|\s+[\u2013\u2014-]\s+")
 
 
-def evidence_clause(text: str, anchors: list[int]) -> list[tuple[int, int]]:
+def evidence_clause(text: str, anchors: list[int],
+                    anchor_order: dict[int, int] | None = None) -> list[tuple[int, int]]:
     """For a yes/no question, the clause of the sentence that holds most of the question's
-    words ("..., cooperation in terrestrial remote sensing data and other issues"), or the
-    whole sentence when no clause holds more than the others."""
+    words ("..., cooperation in terrestrial remote sensing data and other issues"). Between
+    clauses that hold as many, the one with the question's later word wins, as in
+    `object_candidates` ("Does the plan include [satellites]?")."""
     bounds = [0] + [m.end() for m in _CLAUSE_SPLIT.finditer(text)] + [len(text)]
     if not anchors or len(bounds) == 2:
         return []  # nothing matched, or one clause: the sentence itself
-    lo, hi = max(zip(bounds, bounds[1:]), key=lambda b: sum(b[0] <= a < b[1] for a in anchors))
+    order = anchor_order or {}
+
+    def held(b: tuple[int, int]) -> float:
+        inside = [a for a in anchors if b[0] <= a < b[1]]
+        return len(inside) + QUESTION_ORDER_BONUS * max((order.get(a, 0) for a in inside),
+                                                        default=0)
+
+    lo, hi = max(zip(bounds, bounds[1:]), key=held)
     if len(text[lo:hi].split()) > CLAUSE_MAX_WORDS:
         lo = min(a for a in anchors if lo <= a < hi)  # a long clause, from its first match
     piece = text[lo:hi]

@@ -96,3 +96,10 @@ def test_a_middle_initial_stays_in_the_name():
 def test_what_kind_of_gives_the_modifier_not_the_verb_before_it():
     text = "AC and NC are classes defined using Boolean circuits."
     assert [text[c.start:c.end] for c in modifier_candidates(text, "circuit")] == ["Boolean"]
+
+
+def test_a_yes_no_tie_goes_to_the_clause_with_the_questions_later_word():
+    text = "It includes six sections: the moon, satellites and their use, other issues."
+    includes, satellites = text.index("includes"), text.index("satellites")
+    got = evidence_clause(text, [includes, satellites], {includes: 1, satellites: 2})
+    assert [text[a:b] for a, b in got] == ["satellites and their use"]
