@@ -372,4 +372,5 @@ class Engine:
         return extract_spans(sentence, q.type, _question_words(q), anchors, q.focus,
                              self.index.is_common, question_end=end,
                              identity=IDENTITY.match(q.text) is not None,
-                             kind_of=q.kind_of, anchor_order=anchor_order, head=q.head)
+                             kind_of=q.kind_of, anchor_order=anchor_order, head=q.head,
+                             naming=q.naming)

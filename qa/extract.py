@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from qa import question as qmod
@@ -151,8 +151,9 @@ def _names(text: str, is_common: CommonWord) -> list[tuple[int, int, str]]:
             if tail > 0:
                 out.append((s0 + words[0].start(), s0 + words[tail - 1].end(), "org"))
             continue
-        if len(words) == 1 and is_common(lowered[0]):
-            continue
+        if len(words) == 1 and (is_common(lowered[0]) or (
+                m.start() == 0 and re.search(r"[a-z](?:ing|ed|ly)$", lowered[0]))):
+            continue  # a common word, or "Escalating, he ...": capitalised as the first word
         kind = "org" if any(w in ORG_WORDS for w in lowered) or _acronym(words[0].group()) \
             else "name"
         end = s0 + words[-1].end()
@@ -340,6 +341,45 @@ def object_candidates(text: str, question_terms: set[str], anchors: list[int],
     return out
 
 
+# Where a text gives something's name: "a fortress called [Afranji]", "known as [the Camisards]".
+_NAMING_CUE = re.compile(r"\b(?:called|named|dubbed|nicknamed|termed|titled|entitled|known as|"
+                         r"referred to as|known by the name(?: of)?)\s+", re.IGNORECASE)
+_QUOTED = re.compile(r"[\"\u201c\u2018]([^\"\u201d\u2019]{2,60})[\"\u201d\u2019]")
+# A definition names its subject: "[A Turing machine] is a mathematical model of ...".
+_DEFINED = re.compile(r"([A-Z][^,;:()]{0,60}?)\s+(?:is|are|was|were)\s+(?:a|an|the|any|one)\s")
+
+
+def naming_candidates(text: str, question_terms: set[str]) -> list[Candidate]:
+    """Names a sentence gives, for "What was it called?" and "What is the term for ...?": the
+    phrase after "called" or "known as" (prior 1.0, 0.6 if the question has all its words),
+    quoted words (0.8), and the subject of a definition (0.8)."""
+    out = []
+    for m in _NAMING_CUE.finditer(text):
+        start = m.end()
+        quoted = _QUOTED.match(text, start + len(re.match(r"(?:(?:the|a|an) )?", text[start:]).group()))
+        if quoted:
+            start, end = quoted.start(1), quoted.end(1)
+        elif run := NAME_RUN.match(text, start):
+            end = run.end()
+        else:
+            end = _phrase_after(text, start)
+            words = list(re.finditer(r"\S+", text[start:end]))[:4]
+            end = start + words[-1].end() if words else start
+        if end > start:
+            c = Candidate(start, end, 1.0)
+            out.append(replace(c, prior=0.6) if _overlaps_question(text, c, question_terms) else c)
+    for m in _QUOTED.finditer(text):
+        c = Candidate(m.start(1), m.end(1), 0.8)
+        if not text[m.start() - 1:m.start()].isalnum() and not _overlaps_question(text, c, question_terms):
+            out.append(c)
+    m = _DEFINED.match(text)
+    if m and any(t.term for t in terms_mod.tokens(m.group(1))):
+        c = Candidate(m.start(1), m.end(1), 0.8)
+        if not _overlaps_question(text, c, question_terms):
+            out.append(c)
+    return out
+
+
 # How many words before a noun can describe its kind ("rounded", "Early Gothic").
 MODIFIER_MAX_WORDS = 3
 
@@ -432,7 +472,7 @@ def extract_spans(text: str, kind: str, question_terms: set[str], anchors: list[
                   question_end: str = "", identity: bool = False,
                   kind_of: str | None = None,
                   anchor_order: dict[int, int] | None = None,
-                  head: str | None = None) -> list[tuple[int, int]]:
+                  head: str | None = None, naming: bool = False) -> list[tuple[int, int]]:
     """The short answer's spans in `text`, best first; empty when no span of that type is there.
 
     `anchors` are character offsets of the question's words in the sentence; a candidate near
@@ -442,7 +482,9 @@ def extract_spans(text: str, kind: str, question_terms: set[str], anchors: list[
     if kind == qmod.SENTENCE:
         # The most specific reading that finds something: a kind, an object, any new phrase.
         cands = modifier_candidates(text, kind_of) if kind_of else []
-        if not cands and head:
+        if not cands and naming:
+            cands = naming_candidates(text, question_terms)
+        if not cands and (head or naming):
             # "Which Spanish officer founded it?": a name the question does not give.
             cands = [Candidate(s, e, 1.0) for s, e, k in _names(text, is_common)
                      if k != "modifier" and not _is_date(text, s, e)

@@ -34,6 +34,15 @@ _KEYWORD_PERSON = re.compile(rf"^(?:and |or )?(?:the )?{_NOUN_PERSON} of\b")
 _ATTRIBUTE = re.compile(r"^(?:what|which|how much|how many) (?:is|are|was|were|s) (?:the|a|an) "
                         r"(\w+) (?:of|in|for)\b")
 
+# "What was the naval base called?", "the name of the castle", "another term for X": the answer
+# is what the text calls something. A name after the cue ("a town called Caen") is given, not asked.
+_NAMING = re.compile(r"\b(?:called|named|dubbed|nicknamed|termed|known as|referred to as)"
+                     r"(?=\s*(?:$|\?|what\b|(?-i:[a-z])))|"
+                     r"\bwhat (?:other )?(?:name|term)s?\b|"
+                     r"\b(?:the|another|other|a|common|general) (?:name|term|word)s? "
+                     r"(?:of|for|given|used|that|is|was)\b|\b(?:another|other) (?:name|term)\b",
+                     re.IGNORECASE)
+
 # "Name a luxury division of Toyota": asks, like "which division", for one of something.
 _IMPERATIVE = re.compile(r"^(?:name|list|give|tell me) (?:a|an|one|two|three|some|the|any) ")
 # A question opening with one of these and no question word asks yes or no.
@@ -89,6 +98,7 @@ class Question:
     head: str | None = None  # "which Spanish officer ...": the noun after "what" or "which"
     attribute: str | None = None  # "what is the population of X": the term the answer must name
     yes_no: bool = False  # "Does the plan cover remote sensing?": the answer is the evidence
+    naming: bool = False  # "What was the base called?": the answer is a name the text gives
 
 
 def answer_type(text: str) -> str:
@@ -138,5 +148,7 @@ def analyze_question(text: str) -> Question:
         and not any(w in terms_mod.QUESTION_WORDS for w in words)
     asks = text.rstrip().endswith("?") or any(w in terms_mod.QUESTION_WORDS for w in words) \
         or imperative is not None
+    naming = kind == SENTENCE and _NAMING.search(text) is not None
     return Question(text=text, type=kind, terms=content, focus=focus, asks=asks,
-                    kind_of=kind_of, attribute=attribute, yes_no=yes_no, head=head)
+                    kind_of=kind_of, attribute=attribute, yes_no=yes_no, head=head,
+                    naming=naming)

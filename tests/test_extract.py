@@ -103,3 +103,29 @@ def test_a_yes_no_tie_goes_to_the_clause_with_the_questions_later_word():
     includes, satellites = text.index("includes"), text.index("satellites")
     got = evidence_clause(text, [includes, satellites], {includes: 1, satellites: 2})
     assert [text[a:b] for a, b in got] == ["satellites and their use"]
+
+
+def naming(text, question_words, anchor_words):
+    anchors = [text.index(w) for w in anchor_words]
+    return [text[a:b] for a, b in extract_spans(text, "sentence", set(question_words), anchors,
+                                                naming=True)]
+
+
+def test_a_naming_question_gets_the_name_after_called_or_in_quotes():
+    text = 'After the flood the storm was later called the "Great Gale" by sailors.'
+    assert naming(text, {"storm", "flood"}, ["storm", "flood"]) == ["Great Gale"]
+    text = "Within a year the harbour, known as Port Vell, was closed to trade."
+    assert naming(text, {"harbour", "year"}, ["harbour"]) == ["Port Vell"]
+
+
+def test_a_name_may_repeat_the_questions_words():
+    # "What is the term for ships that carry oil?": "oil tankers" holds a word of the question.
+    text = "Ships that carry oil are called oil tankers."
+    assert naming(text, {"ship", "ships", "carri", "carry", "oil"}, ["Ships", "carry"]) \
+        == ["oil tankers"]
+
+
+def test_a_definition_names_its_subject():
+    text = "A caravel is a small sailing ship of the fifteenth century."
+    assert naming(text, {"small", "sail", "sailing", "ship"}, ["small", "sailing", "ship"]) \
+        == ["A caravel"]

@@ -65,3 +65,18 @@ def test_the_attribute_a_question_asks_of_something():
 def test_an_imperative_asks_like_which():
     q = analyze_question("Name a luxury division of Toyota")
     assert q.asks and q.head == "luxuri"
+
+
+@pytest.mark.parametrize("text, naming", [
+    ("What was the harbour called?", True),
+    ("The practice of burning the fields was called?", True),
+    ("By what other name was the gate known?", True),
+    ("What is the term for a ship that carries oil?", True),
+    ("What was the name of the first castle?", True),
+    ("Rivers that flow into lakes are known as what?", True),
+    ("In what county is there a village called Ashby?", False),  # the name is given
+    ("What were the monks known for?", False),
+    ("Who named the harbour?", False),
+])
+def test_naming_questions_ask_what_something_is_called(text, naming):
+    assert analyze_question(text).naming is naming
