@@ -65,7 +65,8 @@ def plain(answer: Answer, echo_question: bool = False, searched: str | None = No
         rest = answer.hits[1:]
         title = "Also:"
     else:
-        lines.append("No answer: the text does not seem to answer this.")
+        lines.append("No answer: the text does not seem to answer this"
+                     + "".join(f" ({safe(n)})" for n in answer.notes) + ".")
         rest = answer.hits
         title = "Closest sentences (low confidence):"
     if rest:
@@ -109,7 +110,9 @@ def rich_answer(answer: Answer, console: Console) -> None:
         console.print(Padding(Text(_citation(best), style="dim"), (0, 0, 0, 2)))
         rest, title = answer.hits[1:], "also relevant"
     else:
-        console.print(Text("The text does not seem to answer this.", style="bold yellow"))
+        console.print(Text("The text does not seem to answer this"
+                           + "".join(f" ({safe(n)})" for n in answer.notes) + ".",
+                           style="bold yellow"))
         rest, title = answer.hits, "closest sentences, low confidence"
     if rest:
         console.print(Text(title, style="dim italic"))

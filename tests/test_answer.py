@@ -70,3 +70,33 @@ def test_json_is_the_documented_schema(engine):
 def test_a_question_of_stopwords_only_is_not_answered(engine):
     a = engine.ask("what is it?")
     assert not a.found
+
+
+FLEET = ("The fleet left Brest in May. Its flagship carried forty guns and two hundred men. "
+         "Storms scattered the fleet near the coast. The admiral died at sea in 1702.")
+
+
+def test_a_question_about_a_name_the_text_never_mentions_is_abstained_and_says_so():
+    e = engine_for(FLEET)
+    a = e.ask("How many guns did Lord Nelson carry?")
+    assert not a.found and a.notes == ("it never mentions Lord Nelson",)
+    assert e.ask("How many guns did the flagship carry?").found
+    # Capitalised only as the first word, or in an all-capitals question: not a name.
+    assert e.unknown_names("Ships left Brest") == []
+    assert e.unknown_names("WHEN DID THE ADMIRAL DIE AT SEA") == []
+    assert e.unknown_names("Did the Royal Navy or Lord Nelson sail?") == ["Royal Navy", "Lord Nelson"]
+
+
+def test_a_sentence_of_the_asked_type_needs_less_of_the_question(monkeypatch):
+    # The question shares only "admiral" with its sentence (a third of it), below the bar for
+    # an answer; but the sentence holds the date asked for.
+    e = engine_for(FLEET)
+    a = e.ask("When did the admiral perish at war?")
+    assert a.found and a.answer == "in 1702"
+    monkeypatch.setattr("qa.answer.TYPE_RELIEF", 0.0)
+    assert not e.ask("When did the admiral perish at war?").found
+
+
+def test_an_abstention_says_which_asked_attribute_is_missing(engine):
+    a = engine.ask("What is the population of China?")
+    assert not a.found and a.notes == ("it never mentions the population",)
