@@ -167,6 +167,14 @@ def _question_words(q: qmod.Question) -> set[str]:
     return set(q.terms) | {t.word for t in terms_mod.tokens(q.text)}
 
 
+def _question_names(text: str) -> set[str]:
+    """Terms of the question's capitalised words, bar the first (capitalised anyway)."""
+    if text.isupper():
+        return set()
+    return {t.term for k, t in enumerate(terms_mod.tokens(text))
+            if k and t.term and text[t.start].isupper()}
+
+
 class Engine:
     """Answers questions over one index."""
 
@@ -418,4 +426,4 @@ class Engine:
                              self.index.is_common, question_end=end,
                              identity=IDENTITY.match(q.text) is not None,
                              kind_of=q.kind_of, anchor_order=anchor_order, head=q.head,
-                             naming=q.naming)
+                             naming=q.naming, question_names=_question_names(q.text))

@@ -129,3 +129,31 @@ def test_a_definition_names_its_subject():
     text = "A caravel is a small sailing ship of the fifteenth century."
     assert naming(text, {"small", "sail", "sailing", "ship"}, ["small", "sailing", "ship"]) \
         == ["A caravel"]
+
+
+def test_what_noun_gets_the_words_the_text_puts_before_that_noun():
+    text = "The treaty allowed the river to be used for peaceful purposes by all the towns."
+    got = extract_spans(text, "sentence", {"purpos", "purposes", "river", "use", "used"},
+                        [text.index("river"), text.index("used"), text.index("purposes")],
+                        head="purpos")
+    assert [text[a:b] for a, b in got] == ["peaceful purposes"]
+
+
+def test_a_name_holding_a_name_of_the_question_is_not_its_answer():
+    text = "Deputy Head of Trade Anna Petrova told Reuters in May that talks had begun."
+    words = {"news", "agenc", "agency", "petrova", "speak"}
+    got = extract_spans(text, "sentence", words, [text.index("Petrova")], head="news",
+                        question_names={"petrova"})
+    assert [text[a:b] for a, b in got] == ["Reuters"]  # the later of two as near
+    # What follows "of" is not the name's own: "Richard of Normandy" answers who ruled it.
+    text = "The duchy was ruled by Richard of Normandy after 942."
+    got = extract_spans(text, "person", {"rule", "ruled", "duchi", "normandi"},
+                        [text.index("duchy"), text.index("ruled")], question_names={"normandi"})
+    assert [text[a:b] for a, b in got] == ["Richard of Normandy"]
+
+
+def test_a_period_answers_what_year_less_well_than_a_moment():
+    text = "In March 1998, the two towns signed a trade plan for 2001-2005."
+    got = extract_spans(text, "date", {"year", "trade", "plan", "agre", "agreed"},
+                        [text.index("trade"), text.index("plan")])
+    assert [text[a:b] for a, b in got] == ["In March 1998"]
