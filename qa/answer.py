@@ -426,4 +426,5 @@ class Engine:
                              self.index.is_common, question_end=end,
                              identity=IDENTITY.match(q.text) is not None,
                              kind_of=q.kind_of, anchor_order=anchor_order, head=q.head,
-                             naming=q.naming, question_names=_question_names(q.text))
+                             naming=q.naming, question_names=_question_names(q.text),
+                             owned=q.owned)

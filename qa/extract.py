@@ -284,10 +284,13 @@ said says told do does did not""".split())
 _PREPOSITIONS = frozenset("""in on at for with from by into onto between towards toward under
 over through during after before about against among across within without via per since until
 like as behind beyond near upon""".split())
+_DETERMINERS = frozenset("the a an its their his her our this these those".split())
 # A tie-break, far below a word of distance: per place later in the question.
 QUESTION_ORDER_BONUS = 0.001
 # The longest object phrase read off after a verb.
 OBJECT_MAX_WORDS = 16
+
+
 
 
 def object_candidates(text: str, question_terms: set[str], anchors: list[int],
@@ -312,6 +315,10 @@ def object_candidates(text: str, question_terms: set[str], anchors: list[int],
         if j < len(toks) and question_end and toks[j].word == question_end \
                 and not re.search(r"[^\w\s-]", text[tok.end:toks[j].start]):
             j += 1
+        elif j < len(toks) and toks[j].word == "of" and k > 0 \
+                and toks[k - 1].word in ("the", "a", "an") \
+                and not re.search(r"[^\w\s-]", text[tok.end:toks[j].start]):
+            j += 1  # "the study of [the lunar surface]" for "What will be studied?"
         phrase: list[terms_mod.Token] = []
         preps = 0
         prev_end = toks[j - 1].end if j - 1 >= 0 else 0
@@ -324,6 +331,8 @@ def object_candidates(text: str, question_terms: set[str], anchors: list[int],
                 break
             if w in _PHRASE_STOP:
                 break
+            if w == "and" and j + 1 < len(toks) and toks[j + 1].word in _DETERMINERS:
+                break  # "the study of [the surface] and the launch of ...": a second phrase
             if w in _PREPOSITIONS:
                 # One prepositional phrase, unless an "of" phrase already closed the noun.
                 if preps or any(p.word == "of" for p in phrase):
@@ -356,6 +365,36 @@ def _word_end(text: str, pos: int) -> int:
     """The end of the word after `pos`."""
     m = re.compile(r"\W*\w[\w'-]*").match(text, pos)
     return m.end() if m else pos
+
+
+def _noun_phrase(text: str, toks: list[terms_mod.Token], j: int) -> list[terms_mod.Token]:
+    """The words from toks[j] to the next punctuation, clause word or preposition."""
+    phrase: list[terms_mod.Token] = []
+    while j < len(toks) and toks[j].word not in _PHRASE_STOP and toks[j].word not in _PREPOSITIONS \
+            and toks[j].word not in ("and", "or") \
+            and not (phrase and re.search(r"[^\w\s'-]", text[phrase[-1].end:toks[j].start])):
+        phrase.append(toks[j])
+        j += 1
+    return phrase
+
+
+def owner_candidates(text: str, noun: str) -> list[Candidate]:
+    """Whose the noun is, for "Whose son was he?" or "On whose behalf was it signed?":
+    "[Rollo]'s son", "the son of [Rollo]", "on behalf of [their governments]"."""
+    toks = terms_mod.tokens(text)
+    out = []
+    for k, tok in enumerate(toks):
+        if tok.term != noun:
+            continue
+        if k + 1 < len(toks) and toks[k + 1].word == "of" \
+                and not re.search(r"[^\w\s-]", text[tok.end:toks[k + 1].start]):
+            phrase = _noun_phrase(text, toks, k + 2)
+            if phrase:
+                out.append(Candidate(phrase[0].start, phrase[-1].end, 1.0))
+        owner = re.search(r"((?:[A-Z][\w-]*\s+)*[A-Z][\w-]*)['\u2019]s?\s+$", text[:tok.start])
+        if owner:
+            out.append(Candidate(owner.start(1), owner.end(1), 1.0))
+    return out
 
 
 def naming_candidates(text: str, question_terms: set[str]) -> list[Candidate]:
@@ -492,7 +531,8 @@ def extract_spans(text: str, kind: str, question_terms: set[str], anchors: list[
                   kind_of: str | None = None,
                   anchor_order: dict[int, int] | None = None,
                   head: str | None = None, naming: bool = False,
-                  question_names: set[str] = frozenset()) -> list[tuple[int, int]]:
+                  question_names: set[str] = frozenset(),
+                  owned: str | None = None) -> list[tuple[int, int]]:
     """The short answer's spans in `text`, best first; empty when no span of that type is there.
 
     `anchors` are character offsets of the question's words in the sentence; a candidate near
@@ -523,6 +563,8 @@ def extract_spans(text: str, kind: str, question_terms: set[str], anchors: list[
         roles = [role_of(text, s, e) for s, e, k in _names(text, is_common)
                  if _overlaps_question(text, Candidate(s, e, 1.0), question_terms)]
         cands = [Candidate(r[0], r[1], 1.0) for r in roles if r]
+    elif kind == qmod.PERSON and owned and (cands := owner_candidates(text, owned)):
+        pass
     else:
         cands = [c for c in candidates(text, kind, focus, is_common)
                  if not _overlaps_question(text, c, question_terms)

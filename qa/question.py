@@ -99,6 +99,7 @@ class Question:
     attribute: str | None = None  # "what is the population of X": the term the answer must name
     yes_no: bool = False  # "Does the plan cover remote sensing?": the answer is the evidence
     naming: bool = False  # "What was the base called?": the answer is a name the text gives
+    owned: str | None = None  # "On whose behalf ...?": the term whose owner is asked for
 
 
 def answer_type(text: str) -> str:
@@ -149,6 +150,7 @@ def analyze_question(text: str) -> Question:
     asks = text.rstrip().endswith("?") or any(w in terms_mod.QUESTION_WORDS for w in words) \
         or imperative is not None
     naming = kind == SENTENCE and _NAMING.search(text) is not None
+    owned = next((toks[i + 1].term for i, w in enumerate(words[:-1]) if w == "whose"), None)
     return Question(text=text, type=kind, terms=content, focus=focus, asks=asks,
                     kind_of=kind_of, attribute=attribute, yes_no=yes_no, head=head,
-                    naming=naming)
+                    naming=naming, owned=owned)

@@ -157,3 +157,22 @@ def test_a_period_answers_what_year_less_well_than_a_moment():
     got = extract_spans(text, "date", {"year", "trade", "plan", "agre", "agreed"},
                         [text.index("trade"), text.index("plan")])
     assert [text[a:b] for a, b in got] == ["In March 1998"]
+
+
+def test_a_verb_asked_as_a_noun_gets_its_of_phrase_up_to_the_next_phrase():
+    # "What will be studied?" over "the study of X and the launch of Y": X.
+    text = "Next year will see the study of the polar ice and the launch of two probes."
+    got = extract_spans(text, "sentence", {"studi", "studied"}, [text.index("study")])
+    assert [text[a:b] for a, b in got] == ["the polar ice"]
+
+
+def test_whose_asks_for_the_owner_of_its_noun():
+    text = "The envoys signed the treaty on behalf of their kings at Tilsit in 1807."
+    got = extract_spans(text, "person", {"behalf", "treati", "treaty", "sign", "signed"},
+                        [text.index("signed"), text.index("treaty"), text.index("behalf")],
+                        owned="behalf")
+    assert [text[a:b] for a, b in got] == ["their kings"]
+    text = "In 911 Rollo's son William was born at Rouen."
+    got = extract_spans(text, "person", {"son", "born"}, [text.index("son"), text.index("born")],
+                        owned="son")
+    assert [text[a:b] for a, b in got] == ["Rollo"]

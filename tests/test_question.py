@@ -80,3 +80,8 @@ def test_an_imperative_asks_like_which():
 ])
 def test_naming_questions_ask_what_something_is_called(text, naming):
     assert analyze_question(text).naming is naming
+
+
+def test_whose_names_the_noun_whose_owner_is_asked():
+    assert analyze_question("On whose behalf was it signed?").owned == "behalf"
+    assert analyze_question("Who signed it?").owned is None
