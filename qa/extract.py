@@ -378,6 +378,31 @@ def _noun_phrase(text: str, toks: list[terms_mod.Token], j: int) -> list[terms_m
     return phrase
 
 
+_POSTMOD_START = frozenset("between of for with to in on from that which who against".split())
+
+
+def postmodifier_candidates(text: str, noun: str) -> list[Candidate]:
+    """The noun with the words after it that say which one: "What agreement did he mention?"
+    -> "[an agreement between the parties to start ...]"."""
+    toks = terms_mod.tokens(text)
+    out = []
+    for k, tok in enumerate(toks):
+        if tok.term != noun or k + 1 >= len(toks) or toks[k + 1].word not in _POSTMOD_START:
+            continue
+        if toks[k + 1].word == "of":  # "the concept of [a reduction]": the of-phrase names it
+            phrase = _noun_phrase(text, toks, k + 2)
+            if phrase:
+                out.append(Candidate(phrase[0].start, phrase[-1].end, 1.0))
+            continue
+        m = re.compile(r"[,;:.!?()\"\u201c\u201d]").search(text, tok.end)
+        end = m.start() if m else len(text)
+        words = list(re.finditer(r"\S+", text[tok.end:end]))[:OBJECT_MAX_WORDS]
+        start = toks[k - 1].start if k and toks[k - 1].word in _DETERMINERS else tok.start
+        if words:
+            out.append(Candidate(start, tok.end + words[-1].end(), 1.0))
+    return out
+
+
 def owner_candidates(text: str, noun: str) -> list[Candidate]:
     """Whose the noun is, for "Whose son was he?" or "On whose behalf was it signed?":
     "[Rollo]'s son", "the son of [Rollo]", "on behalf of [their governments]"."""
@@ -556,6 +581,8 @@ def extract_spans(text: str, kind: str, question_terms: set[str], anchors: list[
                      if k != "modifier" and not _is_date(text, s, e)
                      and not _overlaps_question(text, Candidate(s, e, 1.0), question_terms)
                      and not _shares_a_name(text, s, e, question_names)]
+        if not cands and head:
+            cands = postmodifier_candidates(text, head)
         if not cands and anchors:
             cands = (object_candidates(text, question_terms, anchors, question_end, anchor_order)
                      or phrase_candidates(text, question_terms))

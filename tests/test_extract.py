@@ -176,3 +176,14 @@ def test_whose_asks_for_the_owner_of_its_noun():
     got = extract_spans(text, "person", {"son", "born"}, [text.index("son"), text.index("born")],
                         owned="son")
     assert [text[a:b] for a, b in got] == ["Rollo"]
+
+
+def test_what_noun_gets_the_words_after_that_noun_that_say_which_one():
+    text = "He announced a treaty between the two cities to share the river, signed in May."
+    got = extract_spans(text, "sentence", {"treati", "treaty", "announc", "announced"},
+                        [text.index("announced"), text.index("treaty")], head="treati")
+    assert [text[a:b] for a, b in got] == ["a treaty between the two cities to share the river"]
+    text = "The idea of a common market was first raised in 1950."
+    got = extract_spans(text, "sentence", {"idea", "first", "rais", "raised"},
+                        [text.index("idea"), text.index("raised")], head="idea")
+    assert [text[a:b] for a, b in got] == ["a common market"]
