@@ -19,9 +19,11 @@ _KIND_OF = re.compile(r"\bwhat (?:kind|kinds|type|types|sort|sorts|style|form) o
 # A question after a span of time ("what years does it cover") rather than a moment.
 RANGE = "range"
 _ASKS_RANGE = re.compile(r"\b(?:years|period|span|decades|centuries|months|dates)\b")
-# Keywords without a question word that end in a type noun: "signing date", "station location".
+# Keywords without a question word that end in a type noun: "signing date", "station location",
+# "ceremony format".
 _KEYWORD_TYPE = [(DATE, re.compile(r"\b(?:date|year|time|day|when)$")),
-                 (PLACE, re.compile(r"\b(?:place|location|venue|where)$"))]
+                 (PLACE, re.compile(r"\b(?:place|location|venue|where)$")),
+                 (MANNER, re.compile(r"\b(?:format|method|manner|means|mode|how)$"))]
 _NOUN_PLACE = (r"(?:place|city|country|countries|town|region|location|site|state|continent|"
                r"area|venue|platform|network|website|island|river|province|nation)")
 _NOUN_LIST = (r"(?:sections?|parts?|items?|areas|components?|elements?|topics?|kinds|types|"

@@ -16,7 +16,7 @@ GOLD = Path(__file__).resolve().parent / "gold" / "article.jsonl"
 # Floors a little under today's measured figures, so that a change that makes answers worse
 # fails here. The targets are higher (top-1 0.97, short answer 0.90, answered 0.97,
 # abstained 0.95) and not all met yet: README.md gives the measured table.
-FLOORS = {"top1": 0.90, "answer_right": 0.75, "answered": 0.90, "abstained": 0.95}
+FLOORS = {"top1": 0.90, "answer_right": 0.88, "answered": 0.95, "abstained": 0.95}
 
 
 @pytest.fixture(scope="module")

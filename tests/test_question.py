@@ -18,6 +18,7 @@ from qa.question import analyze_question, answer_type
     ("How was the ceremony held?", "manner"),
     ("Why did they sign?", "reason"),
     ("signing ceremony", "sentence"),
+    ("signing ceremony format", "manner"),
     ("WHO SIGNED", "person"),
     ("director of the space administration", "person"),
     ("and the head of CNSA?", "person"),
