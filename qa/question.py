@@ -152,6 +152,8 @@ def analyze_question(text: str) -> Question:
     asks = text.rstrip().endswith("?") or any(w in terms_mod.QUESTION_WORDS for w in words) \
         or imperative is not None
     naming = kind == SENTENCE and _NAMING.search(text) is not None
+    if naming:
+        attribute = None  # "What is the term for X?" asks for a name, not X's "term"
     owned = next((toks[i + 1].term for i, w in enumerate(words[:-1]) if w == "whose"), None)
     return Question(text=text, type=kind, terms=content, focus=focus, asks=asks,
                     kind_of=kind_of, attribute=attribute, yes_no=yes_no, head=head,

@@ -100,3 +100,9 @@ def test_a_sentence_of_the_asked_type_needs_less_of_the_question(monkeypatch):
 def test_an_abstention_says_which_asked_attribute_is_missing(engine):
     a = engine.ask("What is the population of China?")
     assert not a.found and a.notes == ("it never mentions the population",)
+
+
+def test_a_question_after_a_term_is_not_abstained_for_lack_of_the_word_term():
+    e = engine_for("Ships that carry oil across the sea are called tankers. Ports load them.")
+    a = e.ask("What is the term for ships that carry oil?")
+    assert a.found and a.answer == "tankers"
