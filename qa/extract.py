@@ -343,6 +343,12 @@ def object_candidates(text: str, question_terms: set[str], anchors: list[int],
             j += 1
         while phrase and (phrase[-1].word in _PREPOSITIONS or phrase[-1].word in _EDGE_WORDS):
             phrase.pop()
+        # "called [Epidamnos] by the Greeks" for "What did the Greeks call it?": a closing
+        # phrase of the question's own words adds nothing.
+        cut = max((i for i, t in enumerate(phrase) if t.word in _PREPOSITIONS), default=0)
+        if cut and all(t.term in question_terms or t.word in question_terms
+                       for t in phrase[cut + 1:] if t.term):
+            del phrase[cut:]
         content = [t for t in phrase if t.term]
         if not content or (content[0].term in question_terms or content[0].word in question_terms):
             continue

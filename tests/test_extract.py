@@ -187,3 +187,9 @@ def test_what_noun_gets_the_words_after_that_noun_that_say_which_one():
     got = extract_spans(text, "sentence", {"idea", "first", "rais", "raised"},
                         [text.index("idea"), text.index("raised")], head="idea")
     assert [text[a:b] for a, b in got] == ["a common market"]
+
+
+def test_an_object_phrase_drops_a_closing_phrase_of_the_questions_words():
+    text = "It was called Epidamnos by the Greeks."
+    got = extract_spans(text, "sentence", {"greek", "greeks", "call"}, [text.index("called")])
+    assert [text[a:b] for a, b in got] == ["Epidamnos"]
