@@ -167,12 +167,21 @@ def _question_words(q: qmod.Question) -> set[str]:
     return set(q.terms) | {t.word for t in terms_mod.tokens(q.text)}
 
 
-def _question_names(text: str) -> set[str]:
-    """Terms of the question's capitalised words, bar the first (capitalised anyway)."""
+def _capitalised(text: str) -> list[tuple[int, terms_mod.Token]]:
+    """A question's capitalised content words with their places, bar the first word
+    (capitalised anyway); none in an all-capitals question, which says nothing by case."""
     if text.isupper():
-        return set()
-    return {t.term for k, t in enumerate(terms_mod.tokens(text))
-            if k and t.term and text[t.start].isupper()}
+        return []
+    return [(k, t) for k, t in enumerate(terms_mod.tokens(text))
+            if k and t.term and text[t.start].isupper()]
+
+
+def _question_names(text: str) -> set[str]:
+    return {t.term for _, t in _capitalised(text)}
+
+
+def _never_mentions(names: list[str]) -> tuple[str, ...]:
+    return ("it never mentions " + ", ".join(names),) if names else ()
 
 
 class Engine:
@@ -287,10 +296,9 @@ class Engine:
             # the sentences or more); any sentence holding a query term is still a candidate.
             cand = self._containing(search)[:CANDIDATES]
         if not cand:
-            names = self.unknown_names(q.text, fixes)
             return Answer(question=text, found=False, answer=None, type=q.type, hits=(),
                           terms=search, corrections=fixes,
-                          notes=("it never mentions " + ", ".join(names),) if names else ())
+                          notes=_never_mentions(self.unknown_names(q.text, fixes)))
         best_blend = max(max(blended.get(i, 0.0) for i in cand), 1e-9)
         # Known terms weigh by IDF; a term the text never uses weighs as the rarest term would.
         weights = {t: self.coverage_idf(t) for t in search if t not in qmod.TYPE_CUE_TERMS}
@@ -323,7 +331,7 @@ class Engine:
         why = self._why_not(q, best, fixes)
         if why is not None:
             return Answer(question=text, found=False, answer=None, type=q.type, hits=shown,
-                          terms=search, corrections=fixes, notes=(why,) if why else ())
+                          terms=search, corrections=fixes, notes=why)
         spans = self._spans(best.sentence.text, q, best.matched)
         if q.type == qmod.SENTENCE and not q.asks:
             spans = []  # keywords, not a question: the sentence itself is the answer
@@ -333,22 +341,17 @@ class Engine:
                       spans=tuple(spans), terms=search, corrections=fixes)
 
     def unknown_names(self, text: str, fixes: tuple[tuple[str, str], ...] = ()) -> list[str]:
-        """Capitalised words of a question that the text never uses, even misspelt: "Mars".
-
-        The first word is capitalised anyway, and an all-capitals question says nothing.
-        """
-        if text.isupper():
-            return []
+        """Names in a question (see `_capitalised`) that the text never uses, even misspelt,
+        adjacent words joined: "Mars", "Mona Lisa"."""
         fixed = {typed for typed, _ in fixes}
         names: list[str] = []
         last = -2
-        for k, t in enumerate(terms_mod.tokens(text)):
-            if k and t.term and text[t.start].isupper() and t.term not in self.index.vocab \
-                    and t.word not in fixed:
+        for k, t in _capitalised(text):
+            if t.term not in self.index.vocab and t.word not in fixed:
                 word = text[t.start:t.end]
                 names.append(names.pop() + " " + word if k == last + 1 else word)
                 last = k
-        return names
+        return list(dict.fromkeys(names))
 
     def coverage_idf(self, term: str) -> float:
         """A term's weight in coverage: log((N + 1) / (df + 0.5)), positive however small the text.
@@ -362,18 +365,17 @@ class Engine:
         return float(np.log((len(self.index) + 1) / (df + 0.5)))
 
     def _why_not(self, q: qmod.Question, best: Hit,
-                 fixes: tuple[tuple[str, str], ...]) -> str | None:
-        """None when the best sentence answers the question; else why not ("" if only
-        because it covers too little of the question)."""
-        names = self.unknown_names(q.text, fixes)
-        if names and best.coverage < UNKNOWN_NAME_COVERAGE:
-            return "it never mentions " + ", ".join(dict.fromkeys(names))
+                 fixes: tuple[tuple[str, str], ...]) -> tuple[str, ...] | None:
+        """None when the best sentence answers the question; else the notes saying why not
+        (none when it only covers too little of the question)."""
+        if best.coverage < UNKNOWN_NAME_COVERAGE and (names := self.unknown_names(q.text, fixes)):
+            return _never_mentions(names)
         if self._lacks_attribute(q, best):
             word = next((q.text[t.start:t.end] for t in terms_mod.tokens(q.text)
                          if t.term == q.attribute), q.attribute)
-            return f"it never mentions the {word}"
+            return (f"it never mentions the {word}",)
         if best.coverage < MIN_COVERAGE - TYPE_RELIEF * best.signals["type"]:
-            return ""
+            return ()
         return None
 
     def _lacks_attribute(self, q: qmod.Question, best: Hit) -> bool:

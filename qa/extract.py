@@ -291,8 +291,6 @@ QUESTION_ORDER_BONUS = 0.001
 OBJECT_MAX_WORDS = 16
 
 
-
-
 def object_candidates(text: str, question_terms: set[str], anchors: list[int],
                       question_end: str = "",
                       anchor_order: dict[int, int] | None = None) -> list[Candidate]:
@@ -363,21 +361,26 @@ def object_candidates(text: str, question_terms: set[str], anchors: list[int],
 _NAMING_CUE = re.compile(r"\b(?:called|named|dubbed|nicknamed|termed|titled|entitled|known as|"
                          r"referred to as|known by the name(?: of)?)\s+", re.IGNORECASE)
 _QUOTED = re.compile(r"[\"\u201c\u2018]([^\"\u201d\u2019]{2,60})[\"\u201d\u2019]")
+_NAMED_QUOTED = re.compile(r"(?:(?:the|a|an) )?" + _QUOTED.pattern)  # called the "first shock"
 # A definition names its subject: "[A Turing machine] is a mathematical model of ...".
 _DEFINED = re.compile(r"([A-Z][^,;:()]{0,60}?)\s+(?:is|are|was|were)\s+(?:a|an|the|any|one)\s")
 
 
+_NEXT_WORD = re.compile(r"\W*\w[\w'-]*")
+_NOUN_PHRASE_STOP = _PHRASE_STOP | _PREPOSITIONS | {"and", "or"}
+_PHRASE_MARK = re.compile(r"[,;:.!?()\"\u201c\u201d]")
+
+
 def _word_end(text: str, pos: int) -> int:
     """The end of the word after `pos`."""
-    m = re.compile(r"\W*\w[\w'-]*").match(text, pos)
+    m = _NEXT_WORD.match(text, pos)
     return m.end() if m else pos
 
 
 def _noun_phrase(text: str, toks: list[terms_mod.Token], j: int) -> list[terms_mod.Token]:
     """The words from toks[j] to the next punctuation, clause word or preposition."""
     phrase: list[terms_mod.Token] = []
-    while j < len(toks) and toks[j].word not in _PHRASE_STOP and toks[j].word not in _PREPOSITIONS \
-            and toks[j].word not in ("and", "or") \
+    while j < len(toks) and toks[j].word not in _NOUN_PHRASE_STOP \
             and not (phrase and re.search(r"[^\w\s'-]", text[phrase[-1].end:toks[j].start])):
         phrase.append(toks[j])
         j += 1
@@ -400,7 +403,7 @@ def postmodifier_candidates(text: str, noun: str) -> list[Candidate]:
             if phrase:
                 out.append(Candidate(phrase[0].start, phrase[-1].end, 1.0))
             continue
-        m = re.compile(r"[,;:.!?()\"\u201c\u201d]").search(text, tok.end)
+        m = _PHRASE_MARK.search(text, tok.end)
         end = m.start() if m else len(text)
         words = list(re.finditer(r"\S+", text[tok.end:end]))[:OBJECT_MAX_WORDS]
         start = toks[k - 1].start if k and toks[k - 1].word in _DETERMINERS else tok.start
@@ -435,8 +438,7 @@ def naming_candidates(text: str, question_terms: set[str]) -> list[Candidate]:
     out = []
     for m in _NAMING_CUE.finditer(text):
         start = m.end()
-        quoted = _QUOTED.match(text, start + len(re.match(r"(?:(?:the|a|an) )?", text[start:]).group()))
-        if quoted:
+        if quoted := _NAMED_QUOTED.match(text, start):
             start, end = quoted.start(1), quoted.end(1)
         elif run := NAME_RUN.match(text, start):
             end = run.end()
@@ -449,7 +451,8 @@ def naming_candidates(text: str, question_terms: set[str]) -> list[Candidate]:
             out.append(replace(c, prior=0.6) if _overlaps_question(text, c, question_terms) else c)
     for m in _QUOTED.finditer(text):
         c = Candidate(m.start(1), m.end(1), 0.8)
-        if not text[m.start() - 1:m.start()].isalnum() and not _overlaps_question(text, c, question_terms):
+        if not text[m.start() - 1:m.start()].isalnum() \
+                and not _overlaps_question(text, c, question_terms):
             out.append(c)
     m = _DEFINED.match(text)
     if m and any(t.term for t in terms_mod.tokens(m.group(1))):
@@ -533,8 +536,6 @@ def evidence_clause(text: str, anchors: list[int],
     return [(lo, end)] if end > lo else []
 
 
-
-
 def _shares_a_name(text: str, start: int, end: int, question_names: set[str]) -> bool:
     """A name that holds a name of the question is the question's subject, not its answer:
     "Sergei Savelyev" for "What agency did Savelyev speak to?". What follows "of" ("Richard I
@@ -596,13 +597,13 @@ def extract_spans(text: str, kind: str, question_terms: set[str], anchors: list[
         roles = [role_of(text, s, e) for s, e, k in _names(text, is_common)
                  if _overlaps_question(text, Candidate(s, e, 1.0), question_terms)]
         cands = [Candidate(r[0], r[1], 1.0) for r in roles if r]
-    elif kind == qmod.PERSON and owned and (cands := owner_candidates(text, owned)):
-        pass
     else:
-        cands = [c for c in candidates(text, kind, focus, is_common)
-                 if not _overlaps_question(text, c, question_terms)
-                 and not (kind == qmod.PERSON
-                          and _shares_a_name(text, c.start, c.end, question_names))]
+        # "On whose behalf ...?": the noun's owner; otherwise any span of the type.
+        cands = owner_candidates(text, owned) if kind == qmod.PERSON and owned else []
+        cands = cands or [c for c in candidates(text, kind, focus, is_common)
+                          if not _overlaps_question(text, c, question_terms)
+                          and not (kind == qmod.PERSON
+                                   and _shares_a_name(text, c.start, c.end, question_names))]
     if not cands:
         return []
 

@@ -84,7 +84,8 @@ def test_a_question_about_a_name_the_text_never_mentions_is_abstained_and_says_s
     # Capitalised only as the first word, or in an all-capitals question: not a name.
     assert e.unknown_names("Ships left Brest") == []
     assert e.unknown_names("WHEN DID THE ADMIRAL DIE AT SEA") == []
-    assert e.unknown_names("Did the Royal Navy or Lord Nelson sail?") == ["Royal Navy", "Lord Nelson"]
+    assert e.unknown_names("Did the Royal Navy or Lord Nelson sail?") \
+        == ["Royal Navy", "Lord Nelson"]
 
 
 def test_a_sentence_of_the_asked_type_needs_less_of_the_question(monkeypatch):
