@@ -233,6 +233,8 @@ def run(argv: list[str]) -> int:
         os.environ["NO_COLOR"] = "1"
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     if args.question:
+        if not any(q.strip() for q in args.question):
+            raise UsageError("-q needs a question, e.g. qa -q \"Who signed the memorandum?\"")
         return _answer_all(_chat(_load(args, True), args), args.question, args, echo=False)
     if interactive:
         if args.json:

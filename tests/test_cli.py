@@ -110,3 +110,9 @@ def test_version_and_help(qa_env):
     assert run(["--version"], qa_env).stdout.startswith("qa ")
     out = run(["--help"], qa_env).stdout
     assert "exit status" in out and "--corpus" in out
+
+
+def test_an_empty_q_is_a_usage_error_not_silence(qa_env):
+    r = run(["-q", "  "], qa_env)
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.startswith("qa: -q needs a question") and r.stderr.count("\n") == 1
