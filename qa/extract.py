@@ -56,10 +56,12 @@ ROLE_WORDS = frozenset("""head deputy chief director president vice minister gen
 chairman chairwoman chair leader spokesman spokeswoman spokesperson ambassador governor mayor
 king queen prince princess emperor pope professor dr mr mrs ms sir lord lady captain commander
 senator representative premier chancellor ceo founder""".split())
-NON_NAME_WORDS = frozenset("""the a an in on at as it its this that these those he she they we i
-if when while after before during but and or so for to of by with from january february march
-april may june july august september october november december monday tuesday wednesday thursday
-friday saturday sunday""".split())
+NON_NAME_WORDS = (terms_mod.STOPWORDS - {"will"}) | frozenset("""after before since along among amongst although
+though unless despite unlike across against around behind below beneath beside besides beyond
+within without throughout toward towards under however moreover therefore hence instead indeed
+meanwhile nevertheless nonetheless whereas whether once january february march april may june
+july august september october november december monday tuesday wednesday thursday friday saturday
+sunday""".split())
 
 LOCATIVE = re.compile(r"\b(?:in|at|on|from|to|near|inside|outside|across|into|onto|"
                       r"throughout|within|beyond) ", re.IGNORECASE)
@@ -136,7 +138,8 @@ def _names(text: str, is_common: CommonWord) -> list[tuple[int, int, str]]:
     for m in NAME_RUN.finditer(text):
         words = list(re.finditer(r"\S+", m.group()))
         # Drop leading words that are capitalised only because they start the sentence or clause.
-        while words and words[0].group().lower().strip(".,") in NON_NAME_WORDS:
+        while words and words[0].group().lower().strip(".,") in NON_NAME_WORDS \
+                and not (len(words[0].group()) > 1 and _acronym(words[0].group())):
             words.pop(0)
         if not words:
             continue
@@ -255,9 +258,9 @@ def phrase_candidates(text: str, question_terms: set[str]) -> list[Candidate]:
     run: list[terms_mod.Token] = []
 
     def close() -> None:
-        while run and run[0].word in _EDGE_WORDS:
+        while run and run[0].word in _EDGE_WORDS | _NEGATIONS:
             run.pop(0)
-        while run and run[-1].word in _EDGE_WORDS:
+        while run and run[-1].word in _EDGE_WORDS | _NEGATIONS:
             run.pop()
         if run:
             words = run[:PHRASE_MAX_WORDS]
@@ -350,10 +353,59 @@ def object_candidates(text: str, question_terms: set[str], anchors: list[int],
         content = [t for t in phrase if t.term]
         if not content or (content[0].term in question_terms or content[0].word in question_terms):
             continue
+        if len(phrase) == 1 and re.search(r"[a-z]{2}ed$", phrase[0].word):
+            continue  # "Isaac [surrendered]": a verb after the subject, not its object
         if all(t.term in question_terms or t.word in question_terms for t in content):
             continue
         later = (anchor_order or {}).get(tok.start, 0)
         out.append(Candidate(phrase[0].start, phrase[-1].end, 1.0 + QUESTION_ORDER_BONUS * later))
+    return out
+
+
+_COPULAS = frozenset("is are was were".split())
+# Words before a copula that open its clause, so are not part of its subject.
+_SUBJECT_STOP = _PHRASE_STOP | _COPULAS | {"since", "as", "than", "then", "whether", "so"}
+_VERB_FORM = re.compile(r"[a-z]{2}(?:ing|ed)$")
+# The longest subject read off before a copula.
+SUBJECT_MAX_WORDS = 10
+
+
+def copula_candidates(text: str, question_terms: set[str],
+                      anchors: list[int]) -> list[Candidate]:
+    """"What is the most common model?" over "[the Turing machine] is the most commonly used
+    model": of the two sides of an "is", the one the question's words do not describe.
+
+    A side runs from the copula to punctuation or a clause word; the subject side to at most
+    SUBJECT_MAX_WORDS words. The answer side must hold a word the question does not.
+    """
+    toks = terms_mod.tokens(text)
+    anchor_set = set(anchors)
+    out = []
+    for k, tok in enumerate(toks):
+        if tok.word not in _COPULAS or (k + 1 < len(toks) and _VERB_FORM.search(toks[k + 1].word)):
+            continue  # "are using", "was founded": an auxiliary, not a copula
+        i = k
+        while i > 0 and k - i < SUBJECT_MAX_WORDS and toks[i - 1].word not in _SUBJECT_STOP \
+                and not re.search(r"[^\w\s'#-]", text[toks[i - 1].end:toks[i].start]):
+            i -= 1
+        subject = toks[i:k]
+        while subject and subject[0].word in _EDGE_WORDS and subject[0].word not in _DETERMINERS:
+            subject.pop(0)
+        predicate: list[terms_mod.Token] = []
+        j = k + 1
+        while j < len(toks) and len(predicate) < OBJECT_MAX_WORDS \
+                and toks[j].word not in _SUBJECT_STOP - {"not"} \
+                and not re.search(r"[^\w\s'#-]", text[toks[j - 1].end:toks[j].start]):
+            predicate.append(toks[j])
+            j += 1
+        while predicate and predicate[-1].word in _EDGE_WORDS | _PREPOSITIONS:
+            predicate.pop()
+        for asked, answer in ((predicate, subject), (subject, predicate)):
+            if any(t.start in anchor_set for t in asked) \
+                    and not any(t.start in anchor_set for t in answer) \
+                    and any(t.term and t.term not in question_terms
+                            and t.word not in question_terms for t in answer):
+                out.append(Candidate(answer[0].start, answer[-1].end, 1.0))
     return out
 
 
@@ -466,6 +518,9 @@ def naming_candidates(text: str, question_terms: set[str]) -> list[Candidate]:
 MODIFIER_MAX_WORDS = 3
 
 
+_NEGATIONS = frozenset("not no never nor".split())
+
+
 def modifier_candidates(text: str, term: str) -> list[Candidate]:
     """The words just before `term` that say what kind it is: "...characterised by [rounded]
     arches" for "What kind of arches...?"."""
@@ -477,7 +532,7 @@ def modifier_candidates(text: str, term: str) -> list[Candidate]:
         j = k
         # A modifier is not a verb form ("defined using [Boolean] circuits").
         while j > 0 and k - j < MODIFIER_MAX_WORDS and toks[j - 1].term \
-                and not toks[j - 1].word.endswith("ing") \
+                and not toks[j - 1].word.endswith("ing") and toks[j - 1].word not in _NEGATIONS \
                 and not re.search(r"[^\w\s-]", text[toks[j - 1].end:toks[j].start]):
             j -= 1
         if j < k:
@@ -564,7 +619,7 @@ def extract_spans(text: str, kind: str, question_terms: set[str], anchors: list[
                   anchor_order: dict[int, int] | None = None,
                   head: str | None = None, naming: bool = False,
                   question_names: set[str] = frozenset(),
-                  owned: str | None = None) -> list[tuple[int, int]]:
+                  owned: str | None = None, copular: bool = False) -> list[tuple[int, int]]:
     """The short answer's spans in `text`, best first; empty when no span of that type is there.
 
     `anchors` are character offsets of the question's words in the sentence; a candidate near
@@ -576,6 +631,8 @@ def extract_spans(text: str, kind: str, question_terms: set[str], anchors: list[
         cands = modifier_candidates(text, kind_of) if kind_of else []
         if not cands and naming:
             cands = naming_candidates(text, question_terms)
+        if not cands and anchors and copular:
+            cands = copula_candidates(text, question_terms, anchors)
         if not cands and head:
             # "For what purposes is it used?" over "...for peaceful purposes": the words the
             # text puts before the asked noun, with the noun.

@@ -45,11 +45,18 @@ _NAMING = re.compile(r"\b(?:called|named|dubbed|nicknamed|termed|known as|referr
                      r"(?:of|for|given|used|that|is|was)\b|\b(?:another|other) (?:name|term)\b",
                      re.IGNORECASE)
 
+# "What is the most used model?", "Which city was ...": the answer is something the text says
+# "is" what the question describes.
+_COPULAR = re.compile(r"\b(?:what|which)(?: \w+)? (?:is|are|was|were)\b")
+
 # "Name a luxury division of Toyota": asks, like "which division", for one of something.
 _IMPERATIVE = re.compile(r"^(?:name|list|give|tell me) (?:a|an|one|two|three|some|the|any) ")
 # A question opening with one of these and no question word asks yes or no.
 _AUXILIARIES = frozenset("""is are was were am do does did will would can could shall should
 may might must has have had""".split())
+
+_RELATIVE_WORDS = frozenset("who whom whose when where".split())
+_WHAT = re.compile(r"\b(?:what|which)\b")
 
 # Ordered rules: the first pattern that matches the normalised question decides its type.
 TYPE_RULES: list[tuple[str, re.Pattern[str]]] = [
@@ -64,7 +71,8 @@ TYPE_RULES: list[tuple[str, re.Pattern[str]]] = [
     (REASON, re.compile(r"\bwhy\b|\bfor what (?:reason|purpose)\b|"
                         r"\bwhat (?:is|was|were|are) the (?:aim|goal|purpose|reason|objective)s?\b")),
     (LIST, re.compile(rf"\b(?:what|which)\b.*\b{_NOUN_LIST}\b|"
-                      r"\bwhat (?:does|do|did|will)\b.*\b(?:include|consist|comprise|cover|contain)")),
+                      r"\bwhat (?:does|do|did|will)\b.*\b(?:include|consist|comprise|cover|contain)|"
+                      r"\b(?:what|which) (?:\w+ ){0,2}(?:two|three|four|five|several)\b")),
     (MANNER, re.compile(r"\bhow\b")),
 ]
 
@@ -102,6 +110,13 @@ class Question:
     yes_no: bool = False  # "Does the plan cover remote sensing?": the answer is the evidence
     naming: bool = False  # "What was the base called?": the answer is a name the text gives
     owned: str | None = None  # "On whose behalf ...?": the term whose owner is asked for
+    copular: bool = False  # "What is the most used model?": the answer is what "is" it
+
+
+def _relative(norm: str, m: re.Match[str]) -> bool:
+    """"What were Huguenots who stayed known as?": a bare who, when or where after "what" or
+    "which" opens a relative clause; it is not what the question asks."""
+    return m.group() in _RELATIVE_WORDS and _WHAT.search(norm, 0, m.start()) is not None
 
 
 def answer_type(text: str) -> str:
@@ -109,7 +124,7 @@ def answer_type(text: str) -> str:
     norm = _IMPERATIVE.sub("which ", norm)  # "name a country that ..." asks "which country"
     # The question word that comes first decides: "Who led them when ..." asks for a person.
     found = [(m.start(), order, kind) for order, (kind, pattern) in enumerate(TYPE_RULES)
-             if (m := pattern.search(norm))]
+             if (m := pattern.search(norm)) and not _relative(norm, m)]
     if found:
         return min(found)[2]
     for kind, pattern in _KEYWORD_TYPE:
@@ -155,6 +170,7 @@ def analyze_question(text: str) -> Question:
     if naming:
         attribute = None  # "What is the term for X?" asks for a name, not X's "term"
     owned = next((toks[i + 1].term for i, w in enumerate(words[:-1]) if w == "whose"), None)
+    copular = _COPULAR.search(" ".join(words)) is not None
     return Question(text=text, type=kind, terms=content, focus=focus, asks=asks,
                     kind_of=kind_of, attribute=attribute, yes_no=yes_no, head=head,
-                    naming=naming, owned=owned)
+                    naming=naming, owned=owned, copular=copular)

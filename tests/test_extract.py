@@ -180,3 +180,42 @@ def test_what_noun_gets_the_words_after_that_noun_that_say_which_one():
 def test_an_object_phrase_drops_a_closing_phrase_of_the_questions_words():
     text = "It was called Epidamnos by the Greeks."
     assert spans(text, "sentence", {"greek", "greeks", "call"}, ["called"]) == ["Epidamnos"]
+
+
+def test_a_clause_opening_word_is_not_a_name():
+    # "Since" and "Along" are capitalised only as the first word of the sentence.
+    text = "Since Petrov, no director has stayed a year."
+    assert spans(text, "person", {"director", "stay", "stayed"}, ["director"]) == ["Petrov"]
+    text = "Along the river, Bexley is the largest borough."
+    assert spans(text, "sentence", {"largest", "borough"}, ["borough"], head="largest") \
+        == ["Bexley"]
+
+
+def test_what_is_asks_for_the_other_side_of_the_texts_is():
+    text = "Being cheap to build, the steam drum is the most widely used boiler in mills."
+    assert spans(text, "sentence", {"most", "wide", "wide", "use", "used", "boiler", "mill"},
+                 ["most", "widely", "used", "boiler", "mills"], copular=True) == ["the steam drum"]
+    text = "The capital of the province is Tarragona, a port."
+    assert spans(text, "sentence", {"capit", "capital", "provinc", "province"},
+                 ["capital", "province"], copular=True) == ["Tarragona"]
+
+
+def test_an_auxiliary_is_not_a_copula():
+    # "What are the farmers building a bridge for?": "are building", not "are [a thing]".
+    text = "The farmers are using old boats and new nets to build a bridge for crossing the river."
+    assert spans(text, "sentence", {"farmer", "farmers", "build", "building", "bridg", "bridge"},
+                 ["farmers", "bridge"], copular=True, question_end="for") \
+        == ["crossing the river"]
+
+
+def test_a_negation_alone_is_no_answer():
+    text = "The cloth is not a carpet but a work of embroidery."
+    got = spans(text, "sentence", {"kind", "carpet", "cloth"}, ["cloth", "carpet"],
+                kind_of="needlework", head="kind")
+    assert got and got != ["not"]
+
+
+def test_a_verb_after_the_subject_is_not_its_object():
+    text = "Isaac surrendered and was confined with silver chains."
+    assert spans(text, "sentence", {"isaac", "chain", "chains", "made"},
+                 ["Isaac", "chains"], question_end="of") != ["surrendered"]

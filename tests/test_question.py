@@ -24,6 +24,9 @@ from qa.question import analyze_question, answer_type
     ("and the head of CNSA?", "person"),
     ("Name one country that banned driving on Sundays.", "place"),
     ("list the sections of the plan", "list"),
+    ("What were the two districts built in Berlin?", "list"),
+    ("What were Huguenots who stayed in France called?", "sentence"),  # "who" is relative
+    ("What did the settlers who came from France build?", "sentence"),
 ])
 def test_question_types(text, kind):
     assert answer_type(text) == kind
@@ -81,6 +84,12 @@ def test_an_imperative_asks_like_which():
 ])
 def test_naming_questions_ask_what_something_is_called(text, naming):
     assert analyze_question(text).naming is naming
+
+
+def test_a_question_after_what_is_asks_what_is_it():
+    assert analyze_question("What is the most used boiler in mills?").copular
+    assert analyze_question("Which city was the capital?").copular
+    assert not analyze_question("What did the mills use?").copular
 
 
 def test_whose_names_the_noun_whose_owner_is_asked():
