@@ -14,16 +14,20 @@ from qa import terms as terms_mod
 _MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
           r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
 _DAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
-_YEAR = r"(?:1[0-9]{3}|20[0-9]{2})(?:s|-(?:1[0-9]{3}|20[0-9]{2}))?"
+# A year, a decade ("1970s") or a span of years ("1568-1609", "1759–60", "1973–74").
+_YEAR = r"(?:1[0-9]{3}|20[0-9]{2})(?:s|[-–](?:1[0-9]{3}|20[0-9]{2}|[0-9]{2}(?![0-9])))?"
 _ORD = r"\d{1,2}(?:st|nd|rd|th)?"
 _DATE_CORE = (rf"(?:{_DAY}(?:,? {_MONTH} {_ORD})?(?:,? {_YEAR})?"
               rf"|(?:early |late |mid-?)?{_MONTH}(?: {_ORD})?(?:,? {_YEAR})?"
               rf"|{_ORD} {_MONTH}(?:,? {_YEAR})?"
+              rf"|between {_YEAR} and {_YEAR}|{_YEAR} (?:to|and) {_YEAR}"
+              rf"|(?:the )?(?:spring|summer|autumn|fall|winter) of {_YEAR}"
               rf"|(?:the )?(?:early |late |mid-?)?{_YEAR}"
               rf"|(?:the )?(?:\d{{1,2}}(?:st|nd|rd|th)|first|second|third|[a-z]+th) centur(?:y|ies)"
               rf"|(?:last|next|this|that) (?:week|month|year|decade|spring|summer|autumn|fall|winter)"
               rf"|yesterday|today|tomorrow|tonight|\d{{1,2}}:\d{{2}}(?: ?[ap]\.?m\.?)?)")
-DATE = re.compile(rf"\b(?:in|by|since|until|from|around|about) (?:the )?[1-9][0-9]{{2,3}}s?\b|"
+DATE = re.compile(rf"\b(?:in|by|since|until|from|around|about) (?:the )?[1-9][0-9]{{2,3}}s?\b"
+                  rf"(?![-\u2013]\d| (?:to|and) \d)|"
                   rf"\b(?:(?:on|in|at|by|since|until|from|during|before|after|around) "
                   rf"(?:the )?)?(?:early |late |mid-)?{_DATE_CORE}\b", re.IGNORECASE)
 # Case matters for month names ("may", "march" are common words) outside the prepositions.
@@ -195,8 +199,10 @@ def candidates(text: str, kind: str, focus: str | None = None,
                 continue
             prior = 1.0
             # "a plan for 2018-2022": a period something covers, not when it happened, unless
-            # the question asks for a period ("what years", focus "range").
-            if re.match(r"(?i:for|from|through) ", core) or re.search(r"\d-\d", core):
+            # the question asks for a period ("what years", focus "range"). A period an event
+            # took ("the revolt of 1568-1609", "between 1621 and 1629") does say when.
+            if re.match(r"(?i:for|from|through) ", core) or re.search(
+                    r"(?i:\bfor|\bthrough|\bcovering|\bspanning) $", text[max(0, m.start() - 12):m.start()]):
                 prior = 1.0 if focus == qmod.RANGE else RANGE_PRIOR
             out.append(Candidate(m.start(), m.end(), prior))
     elif kind == qmod.NUMBER:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from qa.extract import evidence_clause, extract_spans, modifier_candidates
 
 SIGNED = ("The head of the space company Acme, Dmitry Rogozin, and the director of the "
@@ -219,3 +221,21 @@ def test_a_verb_after_the_subject_is_not_its_object():
     text = "Isaac surrendered and was confined with silver chains."
     assert spans(text, "sentence", {"isaac", "chain", "chains", "made"},
                  ["Isaac", "chains"], question_end="of") != ["surrendered"]
+
+
+@pytest.mark.parametrize("text, want", [
+    ("The revolt lasted 1568\u20131609 in the north.", "1568\u20131609"),
+    ("The colony fell in 1759-60 to the British.", "in 1759-60"),
+    ("The uprisings were put down between 1702 and 1709 by troops.", "between 1702 and 1709"),
+    ("Strikes spread in the winter of 1973\u201374 across the mines.", "in the winter of 1973\u201374"),
+])
+def test_a_span_of_years_is_one_date(text, want):
+    assert spans(text, "date", {"revolt", "colony", "uprisings", "strikes"},
+                 [w for w in ("revolt", "colony", "uprisings", "Strikes") if w in text]) == [want]
+
+
+def test_a_period_an_event_took_says_when_but_a_period_covered_does_not():
+    text = "The rebels rose between 1621 and 1629, and a truce for 1630-1640 was signed in 1629."
+    assert spans(text, "date", {"rebel", "rebels", "rose"}, ["rebels"]) \
+        == ["between 1621 and 1629"]
+    assert spans(text, "date", {"truce", "sign", "signed"}, ["truce", "signed"]) == ["in 1629"]
