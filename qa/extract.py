@@ -60,6 +60,8 @@ ROLE_WORDS = frozenset("""head deputy chief director president vice minister gen
 chairman chairwoman chair leader spokesman spokeswoman spokesperson ambassador governor mayor
 king queen prince princess emperor pope professor dr mr mrs ms sir lord lady captain commander
 senator representative premier chancellor ceo founder""".split())
+# Lower-case words inside a person's name: "Guyard de Moulin", "Ludwig van Beethoven".
+_PARTICLES = frozenset("de del da van von der la le bin al".split())
 NON_NAME_WORDS = (terms_mod.STOPWORDS - {"will"}) | frozenset("""after before since along among amongst although
 though unless despite unlike across against around behind below beneath beside besides beyond
 within without throughout toward towards under however moreover therefore hence instead indeed
@@ -127,6 +129,9 @@ _MODIFIES = re.compile(r" (?!(?:%s)\b)[a-z][a-z-]*(?<!ed)(?<!ing)\b(?! (?:the|a|
                        % "|".join(sorted(terms_mod.STOPWORDS | {"said", "says", "told"})))
 
 
+_AFTER_DETERMINER = re.compile(r"\b(?:the|a|an)\s+$", re.IGNORECASE)
+
+
 def _acronym(word: str) -> bool:
     """"CNSA", "U.S": an organisation or a place; an initial ("E.") is part of a person's name."""
     return word.isupper() and not re.fullmatch(r"[A-Z]\.", word)
@@ -151,10 +156,16 @@ def _names(text: str, is_common: CommonWord) -> list[tuple[int, int, str]]:
         # A person: the longest tail of plain capitalised words after any org or role word.
         tail = len(words)
         while tail > 0 and lowered[tail - 1] not in ORG_WORDS | ROLE_WORDS \
-                and lowered[tail - 1] not in ("of", "and", "de", "la", "le") \
+                and (lowered[tail - 1] not in ("of", "and", "de", "la", "le")
+                     or (tail < len(words) and lowered[tail - 1] in _PARTICLES)) \
                 and not _acronym(words[tail - 1].group()) and not is_common(lowered[tail - 1]):
             tail -= 1
         s0 = m.start()
+        end = s0 + words[-1].end()
+        if _MODIFIES.match(text, end) and _AFTER_DETERMINER.search(text, 0, s0 + words[0].start()):
+            # "the Roman Catholic priest": words describing a noun, not a name of their own.
+            out.append((s0 + words[0].start(), end, "modifier"))
+            continue
         if len(words) - tail >= 2 and len(words) - tail <= 4:
             ps = s0 + words[tail].start()
             out.append((ps, s0 + words[-1].end(), qmod.PERSON))
@@ -166,7 +177,6 @@ def _names(text: str, is_common: CommonWord) -> list[tuple[int, int, str]]:
             continue  # a common word, or "Escalating, he ...": capitalised as the first word
         kind = "org" if any(w in ORG_WORDS for w in lowered) or _acronym(words[0].group()) \
             else "name"
-        end = s0 + words[-1].end()
         if kind == "name" and _MODIFIES.match(text, end) and len(words) == 1:
             kind = "modifier"
         out.append((s0 + words[0].start(), end, kind))
@@ -605,6 +615,14 @@ def _shares_a_name(text: str, start: int, end: int, question_names: set[str]) ->
     return any(t.term in question_names for t in terms_mod.tokens(head) if t.term)
 
 
+def _describes_question_word(text: str, c: Candidate, question_words: set[str]) -> bool:
+    """"a [French] version" for "Who translated this version?": an adjective of the question's
+    own noun says what kind it is, not who or where."""
+    m = _NEXT_WORD.match(text, c.end)
+    word = m.group().strip().lower() if m else ""
+    return bool(word) and (word in question_words or terms_mod.term_of(word) in question_words)
+
+
 def _overlaps_question(text: str, span: Candidate, question_words: set[str]) -> bool:
     """True when every content word of the span is already in the question."""
     words = [t for t in terms_mod.tokens(text[span.start:span.end]) if t.term]
@@ -666,7 +684,15 @@ def extract_spans(text: str, kind: str, question_terms: set[str], anchors: list[
         cands = cands or [c for c in candidates(text, kind, focus, is_common)
                           if not _overlaps_question(text, c, question_terms)
                           and not (kind == qmod.PERSON
-                                   and _shares_a_name(text, c.start, c.end, question_names))]
+                                   and _shares_a_name(text, c.start, c.end, question_names))
+                          and not (kind == qmod.PERSON and c.prior == MODIFIER_PRIOR
+                                   and _describes_question_word(text, c, question_terms))]
+        if copular and cands and anchors:
+            # "Which country is the most dependent?" over "[Japan] was the country most
+            # dependent": a span of the type inside the side of an "is" that answers.
+            sides = copula_candidates(text, question_terms, anchors)
+            cands = [c for c in cands if any(o.start <= c.start and c.end <= o.end
+                                             for o in sides)] or cands
     if not cands:
         return []
 

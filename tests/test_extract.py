@@ -239,3 +239,28 @@ def test_a_period_an_event_took_says_when_but_a_period_covered_does_not():
     assert spans(text, "date", {"rebel", "rebels", "rose"}, ["rebels"]) \
         == ["between 1621 and 1629"]
     assert spans(text, "date", {"truce", "sign", "signed"}, ["truce", "signed"]) == ["in 1629"]
+
+
+def test_a_particle_inside_a_persons_name_belongs_to_it():
+    text = "Pierre Vaux said the book was put into French by the parish priest, Guyard de Moulin."
+    assert spans(text, "person", {"french", "put"}, ["French"]) == ["Guyard de Moulin"]
+
+
+def test_capitalised_words_after_the_describing_a_noun_are_no_name():
+    # "the Roman Catholic priest": an adjective run, not a person called "Roman Catholic".
+    text = "The hymns were written by the Roman Catholic priest of the parish, Jean Morel."
+    got = spans(text, "person", {"hymn", "hymns", "written", "write"}, ["hymns", "written"])
+    assert got == ["Jean Morel"]
+
+
+def test_who_is_not_answered_by_an_adjective_of_the_questions_noun():
+    text = ("In 1350, a Dutch version of the Psalms was produced in the abbey by the Benedictine "
+            "monk, Pieter Verhoef.")
+    assert spans(text, "person", {"translat", "version", "psalm", "psalms"},
+                 ["version", "Psalms"]) == ["Pieter Verhoef"]
+
+
+def test_which_noun_is_takes_the_span_of_the_type_on_the_answering_side_of_is():
+    text = "Bolivia was the country most dependent on rail after Peru."
+    assert spans(text, "place", {"countri", "country", "most", "depend", "dependent", "rail"},
+                 ["country", "most", "dependent", "rail"], copular=True) == ["Bolivia"]
