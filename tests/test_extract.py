@@ -264,3 +264,12 @@ def test_which_noun_is_takes_the_span_of_the_type_on_the_answering_side_of_is():
     text = "Bolivia was the country most dependent on rail after Peru."
     assert spans(text, "place", {"countri", "country", "most", "depend", "dependent", "rail"},
                  ["country", "most", "dependent", "rail"], copular=True) == ["Bolivia"]
+
+
+def test_a_name_set_beside_the_questions_noun_names_it():
+    text = ("The towns won new rights (the Charter of Ghent) from Count Louis of Flanders and "
+            "Duke Philip of Burgundy.")
+    assert spans(text, "sentence", {"charter", "rights", "right", "town", "towns", "flander"},
+                 ["towns", "rights"], head="charter") == ["Charter of Ghent"]
+    text = "Legend held that Porta Nigra, the gate of King Ulric, was haunted by a ghost."
+    assert spans(text, "sentence", {"gate", "known"}, ["gate"], naming=True) == ["Porta Nigra"]
