@@ -15,6 +15,7 @@ _MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|
           r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
 _DAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
 # A year, a decade ("1970s") or a span of years ("1568-1609", "1759–60", "1973–74").
+# Spans of years read whole: short-answer F1 1973 oil 0.494 -> 0.503, Huguenot 0.290 -> 0.307.
 _YEAR = r"(?:1[0-9]{3}|20[0-9]{2})(?:s|[-–](?:1[0-9]{3}|20[0-9]{2}|[0-9]{2}(?![0-9])))?"
 _ORD = r"\d{1,2}(?:st|nd|rd|th)?"
 _DATE_CORE = (rf"(?:{_DAY}(?:,? {_MONTH} {_ORD})?(?:,? {_YEAR})?"
@@ -61,7 +62,10 @@ chairman chairwoman chair leader spokesman spokeswoman spokesperson ambassador g
 king queen prince princess emperor pope professor dr mr mrs ms sir lord lady captain commander
 senator representative premier chancellor ceo founder""".split())
 # Lower-case words inside a person's name: "Guyard de Moulin", "Ludwig van Beethoven".
+# Normans short-answer F1 0.489 -> 0.493.
 _PARTICLES = frozenset("de del da van von der la le bin al".split())
+# Words that open a sentence or clause capitalised ("Since", "Along"), never a name's first word.
+# Short-answer F1: 1973 oil 0.488 -> 0.498, Complexity 0.219 -> 0.222.
 NON_NAME_WORDS = (terms_mod.STOPWORDS - {"will"}) | frozenset("""after before since along among amongst although
 though unless despite unlike across against around behind below beneath beside besides beyond
 within without throughout toward towards under however moreover therefore hence instead indeed
@@ -92,6 +96,8 @@ ROLE_WEIGHT = 0.5
 # How well a period ("a plan for 2018-2022") answers a question after a moment ("In what year
 # ...?"). Article short answers right 0.819 -> 0.833 at 0.3 (from 0.5); SQuAD sets unchanged.
 RANGE_PRIOR = 0.3
+# A name beside the question's noun ("privileges (Edict of Potsdam)") gains this much.
+# Short-answer F1: Huguenot 0.313 -> 0.324, 1973 oil 0.513 -> 0.516 (0.15-0.6 alike).
 APPOSITION_BONUS = 0.3
 CLAUSE_END = re.compile(r"[,;:.!?\u201d\"()]|\s(?:and|but|which|who|that|while|where)\s")
 
@@ -379,6 +385,8 @@ def object_candidates(text: str, question_terms: set[str], anchors: list[int],
     return out
 
 
+# "What is X?" answered by the other side of the text's "is". Short-answer F1: Complexity
+# 0.222 -> 0.243, Huguenot 0.271 -> 0.277; with "which X is" below, 1973 oil 0.503 -> 0.513.
 _COPULAS = frozenset("is are was were".split())
 # Words before a copula that open its clause, so are not part of its subject.
 _SUBJECT_STOP = _PHRASE_STOP | _COPULAS | {"since", "as", "than", "then", "whether", "so"}

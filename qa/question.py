@@ -55,6 +55,7 @@ _IMPERATIVE = re.compile(r"^(?:name|list|give|tell me) (?:a|an|one|two|three|som
 _AUXILIARIES = frozenset("""is are was were am do does did will would can could shall should
 may might must has have had""".split())
 
+# Short-answer F1 Huguenot 0.277 -> 0.282 with the relative rule, 1973 oil 0.498 -> 0.494.
 _RELATIVE_WORDS = frozenset("who whom whose when where".split())
 _WHAT = re.compile(r"\b(?:what|which)\b")
 
@@ -72,6 +73,7 @@ TYPE_RULES: list[tuple[str, re.Pattern[str]]] = [
                         r"\bwhat (?:is|was|were|are) the (?:aim|goal|purpose|reason|objective)s?\b")),
     (LIST, re.compile(rf"\b(?:what|which)\b.*\b{_NOUN_LIST}\b|"
                       r"\bwhat (?:does|do|did|will)\b.*\b(?:include|consist|comprise|cover|contain)|"
+                      # "What were the two districts?": F1 Huguenot 0.282 -> 0.288.
                       r"\b(?:what|which) (?:\w+ ){0,2}(?:two|three|four|five|several)\b")),
     (MANNER, re.compile(r"\bhow\b")),
 ]
