@@ -749,6 +749,8 @@ class _Apposed:
         self.question_words = question_words
 
     def __call__(self, c: Candidate) -> bool:
+        if not self.text[c.start].isupper():
+            return False  # "Camp (former captain of ...)": a description, not a name
         before = re.search(r"\s*[(,]\s*$", self.text[max(0, c.start - 8):c.start])
         if before and c.start - len(before.group()) in self.ends:
             return True

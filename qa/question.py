@@ -47,7 +47,7 @@ _NAMING = re.compile(r"\b(?:called|named|dubbed|nicknamed|termed|known as|referr
 
 # "What is the most used model?", "Which city was ...": the answer is something the text says
 # "is" what the question describes.
-_COPULAR = re.compile(r"\b(?:what|which)(?: \w+)? (?:is|are|was|were)\b")
+_COPULAR = re.compile(r"\b(?:what|which)(?: \w+)? (?:is|are|was|were)\b(?! \w+(?:ed|ing)\b)")
 
 # "Name a luxury division of Toyota": asks, like "which division", for one of something.
 _IMPERATIVE = re.compile(r"^(?:name|list|give|tell me) (?:a|an|one|two|three|some|the|any) ")
@@ -74,7 +74,7 @@ TYPE_RULES: list[tuple[str, re.Pattern[str]]] = [
     (LIST, re.compile(rf"\b(?:what|which)\b.*\b{_NOUN_LIST}\b|"
                       r"\bwhat (?:does|do|did|will)\b.*\b(?:include|consist|comprise|cover|contain)|"
                       # "What were the two districts?": F1 Huguenot 0.282 -> 0.288.
-                      r"\b(?:what|which) (?:\w+ ){0,2}(?:two|three|four|five|several)\b")),
+                      r"\b(?:what|which) (?:\w+ ){0,2}(?:two|three|four|five|several|[2-9])\b")),
     (MANNER, re.compile(r"\bhow\b")),
 ]
 

@@ -273,3 +273,9 @@ def test_a_name_set_beside_the_questions_noun_names_it():
                  ["towns", "rights"], head="charter") == ["Charter of Ghent"]
     text = "Legend held that Porta Nigra, the gate of King Ulric, was haunted by a ghost."
     assert spans(text, "sentence", {"gate", "known"}, ["gate"], naming=True) == ["Porta Nigra"]
+
+
+def test_a_description_in_brackets_is_not_a_name_beside_the_noun():
+    text = "Walter Camp (former captain of the Yale football team) wanted a wider field."
+    assert spans(text, "sentence", {"school", "walter", "camp", "captain", "footbal", "team"},
+                 ["Walter", "Camp", "captain", "football", "team"], head="school") == ["Yale"]

@@ -25,6 +25,7 @@ from qa.question import analyze_question, answer_type
     ("Name one country that banned driving on Sundays.", "place"),
     ("list the sections of the plan", "list"),
     ("What were the two districts built in Berlin?", "list"),
+    ("What are the 3 largest libraries?", "list"),
     ("What were Huguenots who stayed in France called?", "sentence"),  # "who" is relative
     ("What did the settlers who came from France build?", "sentence"),
 ])
@@ -90,6 +91,7 @@ def test_a_question_after_what_is_asks_what_is_it():
     assert analyze_question("What is the most used boiler in mills?").copular
     assert analyze_question("Which city was the capital?").copular
     assert not analyze_question("What did the mills use?").copular
+    assert not analyze_question("What river is located near the school?").copular  # passive
 
 
 def test_whose_names_the_noun_whose_owner_is_asked():
