@@ -62,8 +62,6 @@ TYPE_RELIEF = 0.1
 # about something else: it is answered only when the best sentence covers this much of it.
 # On SQuAD, 1.4% of answerable questions and 5% of unanswerable ones hold such a name.
 UNKNOWN_NAME_COVERAGE = 0.6
-KIND_HOOK = None
-KIND_WEIGHT = 0.3
 
 
 @dataclass(frozen=True)
@@ -325,9 +323,6 @@ class Engine:
             signals = {"bm25": blended.get(i, 0.0) / best_blend, "coverage": coverage,
                        "type": typed}
             score = (signals["bm25"] + COVERAGE_WEIGHT * coverage + TYPE_WEIGHT * typed)
-            if KIND_HOOK is not None:
-                signals["kind"] = KIND_HOOK(s.text, q, question_words)
-                score += KIND_WEIGHT * signals["kind"]
             hits.append(Hit(sentence=s, score=score, bm25=float(bm25[i]), coverage=coverage,
                             matched=matched, signals=signals))
         hits.sort(key=lambda h: (-h.score, h.sentence.index))

@@ -66,12 +66,13 @@ senator representative premier chancellor ceo founder""".split())
 _PARTICLES = frozenset("de del da van von der la le bin al".split())
 # Words that open a sentence or clause capitalised ("Since", "Along"), never a name's first word.
 # Short-answer F1: 1973 oil 0.488 -> 0.498, Complexity 0.219 -> 0.222.
-NON_NAME_WORDS = (terms_mod.STOPWORDS - {"will"}) | frozenset("""after before since along among amongst although
-though unless despite unlike across against around behind below beneath beside besides beyond
-within without throughout toward towards under however moreover therefore hence instead indeed
-meanwhile nevertheless nonetheless whereas whether once january february march april may june
-july august september october november december monday tuesday wednesday thursday friday saturday
-sunday""".split())
+NON_NAME_WORDS = (terms_mod.STOPWORDS - {"will"}) | frozenset("""
+after before since along among amongst although though unless despite unlike across against
+around behind below beneath beside besides beyond within without throughout toward towards under
+however moreover therefore hence instead indeed meanwhile nevertheless nonetheless whereas
+whether once january february march april may june july august september october november
+december monday tuesday wednesday thursday friday saturday sunday
+""".split())
 
 LOCATIVE = re.compile(r"\b(?:in|at|on|from|to|near|inside|outside|across|into|onto|"
                       r"throughout|within|beyond) ", re.IGNORECASE)
@@ -96,6 +97,7 @@ ROLE_WEIGHT = 0.5
 # How well a period ("a plan for 2018-2022") answers a question after a moment ("In what year
 # ...?"). Article short answers right 0.819 -> 0.833 at 0.3 (from 0.5); SQuAD sets unchanged.
 RANGE_PRIOR = 0.3
+_COVERS = re.compile(r"\b(?:for|through|covering|spanning) $", re.IGNORECASE)
 # A name beside the question's noun ("privileges (Edict of Potsdam)") gains this much.
 # Short-answer F1: Huguenot 0.313 -> 0.324, 1973 oil 0.513 -> 0.516 (0.15-0.6 alike).
 APPOSITION_BONUS = 0.3
@@ -218,8 +220,8 @@ def candidates(text: str, kind: str, focus: str | None = None,
             # "a plan for 2018-2022": a period something covers, not when it happened, unless
             # the question asks for a period ("what years", focus "range"). A period an event
             # took ("the revolt of 1568-1609", "between 1621 and 1629") does say when.
-            if re.match(r"(?i:for|from|through) ", core) or re.search(
-                    r"(?i:\bfor|\bthrough|\bcovering|\bspanning) $", text[max(0, m.start() - 12):m.start()]):
+            if re.match(r"(?i:for|from|through) ", core) \
+                    or _COVERS.search(text, max(0, m.start() - 12), m.start()):
                 prior = 1.0 if focus == qmod.RANGE else RANGE_PRIOR
             out.append(Candidate(m.start(), m.end(), prior))
     elif kind == qmod.NUMBER:
@@ -311,6 +313,7 @@ _PREPOSITIONS = frozenset("""in on at for with from by into onto between towards
 over through during after before about against among across within without via per since until
 like as behind beyond near upon""".split())
 _DETERMINERS = frozenset("the a an its their his her our this these those".split())
+_NEGATIONS = frozenset("not no never nor".split())
 # A tie-break, far below a word of distance: per place later in the question.
 QUESTION_ORDER_BONUS = 0.001
 # The longest object phrase read off after a verb.
@@ -541,9 +544,6 @@ def naming_candidates(text: str, question_terms: set[str]) -> list[Candidate]:
 
 # How many words before a noun can describe its kind ("rounded", "Early Gothic").
 MODIFIER_MAX_WORDS = 3
-
-
-_NEGATIONS = frozenset("not no never nor".split())
 
 
 def modifier_candidates(text: str, term: str) -> list[Candidate]:

@@ -227,7 +227,8 @@ def test_a_verb_after_the_subject_is_not_its_object():
     ("The revolt lasted 1568\u20131609 in the north.", "1568\u20131609"),
     ("The colony fell in 1759-60 to the British.", "in 1759-60"),
     ("The uprisings were put down between 1702 and 1709 by troops.", "between 1702 and 1709"),
-    ("Strikes spread in the winter of 1973\u201374 across the mines.", "in the winter of 1973\u201374"),
+    ("Strikes spread in the winter of 1973\u201374 across the mines.",
+     "in the winter of 1973\u201374"),
 ])
 def test_a_span_of_years_is_one_date(text, want):
     assert spans(text, "date", {"revolt", "colony", "uprisings", "strikes"},
