@@ -628,8 +628,12 @@ def _describes_question_word(text: str, c: Candidate, question_words: set[str]) 
     """"a [French] version" for "Who translated this version?": an adjective of the question's
     own noun says what kind it is, not who or where."""
     m = _NEXT_WORD.match(text, c.end)
-    word = m.group().strip().lower() if m else ""
-    return bool(word) and (word in question_words or terms_mod.term_of(word) in question_words)
+    return bool(m) and _is_question_word(m.group().strip(), question_words)
+
+
+def _is_question_word(word: str, question_words: set[str]) -> bool:
+    word = word.lower()
+    return word in question_words or terms_mod.term_of(word) in question_words
 
 
 def _overlaps_question(text: str, span: Candidate, question_words: set[str]) -> bool:
@@ -755,10 +759,7 @@ class _Apposed:
         if before and c.start - len(before.group()) in self.ends:
             return True
         after = re.match(r"\s*,\s+(?:the|a|an)\s+([\w-]+)", self.text[c.end:])
-        if after:
-            word = after.group(1).lower()
-            return word in self.question_words or terms_mod.term_of(word) in self.question_words
-        return False
+        return bool(after) and _is_question_word(after.group(1), self.question_words)
 
 
 class _Distances:
