@@ -17,7 +17,6 @@ MAX_QUESTION_CHARS = 2000
 # Stdin is read this much of a line at a time; the rest of a longer line is skipped unread.
 MAX_LINE_CHARS = 64 * 1024
 _SURROGATE = re.compile("[\ud800-\udfff]")
-BUNDLED_NAME = "tass-roscosmos-cnsa-lunar-station.txt"
 
 USAGE_EPILOG = """\
 modes:
@@ -32,29 +31,15 @@ exit status: 0 answered, 1 every question was abstained on, 2 usage or input err
 
 
 def default_corpus() -> Path:
-    """The bundled article: inside the installed package, or in a source checkout."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "bundled" / BUNDLED_NAME, here.parent / "corpus" / BUNDLED_NAME):
-        if candidate.is_file():
-            return candidate
-    raise QAError("the bundled article is missing from this installation: reinstall qa, "
-                  "or pass --corpus PATH")
+    """The bundled article (qa.corpus.bundled_corpus; kept for callers of the old name)."""
+    from qa.corpus import bundled_corpus
+
+    return bundled_corpus()
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, not usage + message
         raise UsageError(f"{message} (see 'qa --help')")
-
-
-def top_count(text: str) -> int:
-    """An argparse type: a number of sentences to show, 1 to 100."""
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if not 1 <= n <= 100:
-        raise argparse.ArgumentTypeError(f"must be between 1 and 100: {n}")
-    return n
 
 
 class _Version(argparse.Action):
@@ -78,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-c", "--corpus", action="append", default=[], metavar="PATH",
                    help="a file, or a folder of .txt/.md files, to read instead of the bundled "
                         "article (repeatable)")
+    from qa.render import top_count
+
     p.add_argument("-k", "--top", type=top_count, default=3, metavar="N",
                    help="how many sentences to show per answer (default 3)")
     p.add_argument("--json", action="store_true",

@@ -269,3 +269,16 @@ def clean(original: str, name: str, path: str = "") -> Document:
         paragraphs.append((para_start, size))
     return Document(name=name, path=path, original=original, text="".join(parts),
                     segment_starts=starts, segment_deltas=deltas, paragraphs=paragraphs)
+
+
+BUNDLED_NAME = "tass-roscosmos-cnsa-lunar-station.txt"
+
+
+def bundled_corpus() -> Path:
+    """The bundled article: inside the installed package, or in a source checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "bundled" / BUNDLED_NAME, here.parent / "corpus" / BUNDLED_NAME):
+        if candidate.is_file():
+            return candidate
+    raise CorpusError("the bundled article is missing from this installation: reinstall qa, "
+                      "or pass --corpus PATH")

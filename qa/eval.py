@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from qa.corpus import read_bytes
 from qa.errors import CorpusError, GoldError, QAError, UsageError
@@ -63,83 +64,148 @@ def _read_text(path: Path) -> str:
         raise GoldError(f"{path}: not UTF-8 text: a gold file is JSON Lines or SQuAD JSON") from None
 
 
-def _strings(value: object, where: str) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(a, str) for a in value):
-        raise GoldError(f"{where}: \"answers\" must be a list of strings")
-    return tuple(value)
+def _kind(value: object) -> str:
+    """What a JSON value is, as a message names it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return {str: "a string", list: "a list"}.get(type(value), "an object")
 
 
-def _from_jsonl(text: str, where: str) -> list[GoldQuestion]:
+_EXPECTED = {str: "a string", list: "a list", dict: "an object", bool: "true or false"}
+
+
+class _Entry:
+    """Where a value sits in a gold file, for messages: `gold.json: data[0].qas[2].question`."""
+
+    def __init__(self, prefix: str, path: str = "") -> None:
+        self.prefix, self.path = prefix, path  # prefix: "gold.json: " or "gold.jsonl: line 3: "
+
+    def __getitem__(self, key: str | int) -> _Entry:
+        if isinstance(key, int):
+            return _Entry(self.prefix, f"{self.path}[{key}]")
+        return _Entry(self.prefix, f"{self.path}.{key}" if self.path else key)
+
+    def error(self, problem: str) -> GoldError:
+        return GoldError(f"{self.prefix}{self.path + ': ' if self.path else ''}{problem}")
+
+    def expect(self, value: object, kind: type) -> Any:
+        """`value` when it is of `kind`, else a GoldError naming this entry."""
+        if isinstance(value, kind):
+            return value
+        hint = ""
+        if kind is bool and isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            hint = f" (write {value.strip().lower()} without quotes)"
+        raise self.error(f"expected {_EXPECTED[kind]}, got {_kind(value)}{hint}")
+
+    def field(self, obj: dict, key: str, kind: type, default: object = None) -> Any:
+        """obj[key] checked to be of `kind`; `default` when missing (None: it is required)."""
+        if key not in obj:
+            if default is None:
+                raise self.error(f"needs \"{key}\" ({_EXPECTED[kind]})")
+            return default
+        return self[key].expect(obj[key], kind)
+
+    def question(self, obj: dict) -> str:
+        text = self.field(obj, "question", str)
+        if not text.strip():
+            raise self["question"].error("is empty")
+        return text
+
+    def strings(self, obj: dict, key: str) -> tuple[str, ...]:
+        items = self.field(obj, key, list, [])
+        return tuple(self[key][k].expect(a, str) for k, a in enumerate(items))
+
+
+def _parse_json(text: str, where: str) -> object:
+    """JSON text as Python values; GoldError (never RecursionError) when it cannot be read."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise GoldError(f"{where}not JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+    except RecursionError:
+        raise GoldError(f"{where}nested too deeply to read: a gold file is JSON Lines or "
+                        f"SQuAD JSON") from None
+    except ValueError as e:  # a number of more than 4,300 digits
+        raise GoldError(f"{where}not readable JSON ({str(e).split(':')[0]})") from None
+
+
+def _from_jsonl(text: str, name: str) -> list[GoldQuestion]:
+    """Our JSON Lines: {"question", "answers", "sentence", "impossible"} on each line."""
     out = []
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise GoldError(f"{where}, line {n}: not JSON ({e.msg})") from None
-        if not isinstance(obj, dict) or not isinstance(obj.get("question"), str) \
-                or not obj["question"].strip():
-            raise GoldError(f"{where}, line {n}: each line needs a \"question\" string")
-        impossible = bool(obj.get("impossible", False))
-        answers = _strings(obj.get("answers", []), f"{where}, line {n}")
-        sentence = obj.get("sentence")
-        if not impossible and not (isinstance(sentence, str) and sentence.strip()):
-            raise GoldError(f"{where}, line {n}: an answerable question needs a \"sentence\"")
-        out.append(GoldQuestion(obj["question"], answers, impossible,
-                                sentence if isinstance(sentence, str) else None))
+        at = _Entry(f"{name}: line {n}: ")
+        obj = at.expect(_parse_json(line, at.prefix), dict)
+        question = at.question(obj)
+        answers = at.strings(obj, "answers")
+        impossible = at.field(obj, "impossible", bool, False)
+        sentence = at.field(obj, "sentence", str, "")
+        if not impossible and not sentence.strip():
+            raise at.error("an answerable question needs a \"sentence\" (a distinctive part "
+                           "of the sentence that answers it)")
+        out.append(GoldQuestion(question, answers, impossible, sentence or None))
     return out
 
 
-def _from_squad(obj: object, where: str) -> list[GoldQuestion]:
+def _from_squad(obj: object, name: str) -> list[GoldQuestion]:
     """The flat list ({"question", "answers", "impossible", "context"}) or official SQuAD 2.0."""
+    root = _Entry(f"{name}: ")
     out = []
     if isinstance(obj, list):
-        for n, q in enumerate(obj):
-            if not isinstance(q, dict) or not isinstance(q.get("question"), str) \
-                    or not isinstance(q.get("context"), str):
-                raise GoldError(f"{where}: item {n} needs \"question\" and \"context\" strings")
-            out.append(GoldQuestion(q["question"], _strings(q.get("answers", []), where),
-                                    bool(q.get("impossible", False)), context=q["context"]))
+        for n, item in enumerate(obj):
+            at = root[n]
+            q = at.expect(item, dict)
+            out.append(GoldQuestion(at.question(q), at.strings(q, "answers"),
+                                    at.field(q, "impossible", bool, False),
+                                    context=at.field(q, "context", str)))
         return out
-    try:
-        for article in obj["data"]:
-            for para in article["paragraphs"]:
-                context = para["context"]
-                for q in para["qas"]:
-                    answers = tuple(dict.fromkeys(a["text"] for a in q.get("answers", [])))
-                    out.append(GoldQuestion(q["question"], answers,
-                                            bool(q.get("is_impossible", False)), context=context))
-    except (KeyError, TypeError) as e:
-        raise GoldError(f"{where}: not SQuAD 2.0 (data/paragraphs/qas): missing {e}") from None
+    data = root.field(root.expect(obj, dict), "data", list)
+    for i, article in enumerate(data):
+        at_article = root["data"][i]
+        paragraphs = at_article.field(at_article.expect(article, dict), "paragraphs", list)
+        for j, para in enumerate(paragraphs):
+            at_para = at_article["paragraphs"][j]
+            para = at_para.expect(para, dict)
+            context = at_para.field(para, "context", str)
+            for k, q in enumerate(at_para.field(para, "qas", list)):
+                at = at_para["qas"][k]
+                q = at.expect(q, dict)
+                answers = []
+                for m, a in enumerate(at.field(q, "answers", list, [])):
+                    at_answer = at["answers"][m]
+                    answers.append(at_answer.field(at_answer.expect(a, dict), "text", str))
+                out.append(GoldQuestion(at.question(q), tuple(dict.fromkeys(answers)),
+                                        at.field(q, "is_impossible", bool, False),
+                                        context=context))
     return out
 
 
 def detect_format(text: str) -> str:
-    """SQuAD when the file is one JSON list of objects with "context" or a {"data": ...} object."""
+    """SQuAD when the file is one JSON list, or one object with "data"; else JSON Lines."""
     head = text.lstrip()[:1]
     if head == "[":
         return SQUAD
     if head == "{":
         try:
             obj = json.loads(text)
-        except json.JSONDecodeError:
-            return JSONL  # several objects, one a line
+        except (ValueError, RecursionError):
+            return JSONL  # several objects, one a line (or a line that is not JSON)
         return SQUAD if isinstance(obj, dict) and "data" in obj else JSONL
     return JSONL
 
 
 def load_gold(path: str | Path) -> GoldSet:
-    """Read a gold file in either format; GoldError when it is missing or malformed."""
+    """Read a gold file in either format; GoldError, naming the entry, when it is malformed."""
     p = Path(path)
     text = _read_text(p)
     fmt = detect_format(text)
     if fmt == SQUAD:
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise GoldError(f"{p}: not valid JSON (line {e.lineno}: {e.msg})") from None
-        questions = _from_squad(obj, str(p))
+        questions = _from_squad(_parse_json(text, f"{p}: "), str(p))
     else:
         questions = _from_jsonl(text, str(p))
     if not questions:
@@ -403,9 +469,9 @@ def build_engine(gold: GoldSet, corpus: list[str], use_cache: bool = True):
             index = build_index(split_sentences([document_from_text(text, name)]))
             return Engine(index), answer_spans(gold, {name: text})
     if not corpus:
-        from qa.cli import default_corpus
+        from qa.corpus import bundled_corpus
 
-        corpus = [str(default_corpus())]
+        corpus = [str(bundled_corpus())]
     index = open_index(corpus, use_cache=use_cache)
     if gold.format == SQUAD:
         originals = {f.name: decode(f.read_bytes()) for f in find_corpus_files(corpus)}
@@ -467,7 +533,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from qa.cli import top_count
+    from qa.render import top_count
 
     p = _Parser(prog="qa eval", description="Score qa, and two plain BM25 baselines, against gold "
                 "questions (our JSON Lines, or SQuAD 2.0 JSON).")

@@ -18,6 +18,21 @@ _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202
                      "\u2066-\u2069\ud800-\udfff]")
 # How many characters of a further sentence the compact list shows.
 LEAD_CHARS = 160
+# An answer shows at most this many sentences (-k, /top): more is a page, not an answer.
+MAX_TOP = 100
+
+
+def top_count(text: str) -> int:
+    """The -k type of `qa` and `qa eval`: a number of sentences to show, 1 to MAX_TOP."""
+    from argparse import ArgumentTypeError  # only argument parsing calls this
+
+    try:
+        n = int(text)
+    except ValueError:
+        raise ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= n <= MAX_TOP:
+        raise ArgumentTypeError(f"must be between 1 and {MAX_TOP}: {n}")
+    return n
 
 
 def safe(text: str) -> str:

@@ -152,7 +152,7 @@ def _whole_number(arg: str, lo: int, hi: int, usage: str) -> int:
 
 
 def _cmd_top(s: Session, arg: str) -> None:
-    s.top = _whole_number(arg, 1, 100, "/top N")
+    s.top = _whole_number(arg, 1, render.MAX_TOP, "/top N")
     s.say(f"showing {s.top} sentence(s) per answer")
 
 
@@ -541,9 +541,9 @@ def run_repl(engine: Engine, top: int = 3, no_color: bool = False, input=None,
     console = console or Console(no_color=no_color or None, highlight=False, emoji=False,
                                  markup=False)
     if paths is None:
-        from qa.cli import default_corpus
+        from qa.corpus import bundled_corpus
 
-        paths = [str(default_corpus())]
+        paths = [str(bundled_corpus())]
     s = Session(conversation=Conversation(engine), console=console, top=top, paths=list(paths),
                 commands={c.name: c for c in COMMANDS})
     if input is None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from qa.answer import Engine
-from qa.cli import default_corpus
+from qa.corpus import bundled_corpus
 from qa.conversation import Conversation, is_followup
 from qa.index import open_index
 
@@ -16,7 +16,7 @@ HARBOUR = Path(__file__).parent / "data" / "conv_harbour.txt"
 
 @pytest.fixture(scope="module")
 def article() -> Engine:
-    return Engine(open_index([str(default_corpus())], use_cache=False))
+    return Engine(open_index([str(bundled_corpus())], use_cache=False))
 
 
 @pytest.fixture(scope="module")

@@ -18,13 +18,13 @@ from prompt_toolkit.output import DummyOutput
 from rich.console import Console
 
 from qa.answer import Engine
-from qa.cli import default_corpus
+from qa.corpus import bundled_corpus
 from qa.index import open_index
 from qa.repl import (COMMANDS, CommandLexer, QACompleter, SafeFileHistory, example_questions,
                      run_repl)
 
 HARBOUR = Path(__file__).parent / "data" / "conv_harbour.txt"
-ARTICLE = str(default_corpus())
+ARTICLE = str(bundled_corpus())
 
 
 @pytest.fixture(scope="module")
