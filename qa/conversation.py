@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import deque
 from dataclasses import dataclass, replace
 
 from qa import question as qmod
@@ -15,6 +16,8 @@ QUESTION_WEIGHT = 0.6  # content terms of the previous question
 ANSWER_WEIGHT = 0.5  # names in the previous answer
 # Each turn further back counts this much less; a standalone question ends the chain.
 DECAY = 0.5
+# Turns that can still lend words to a follow-up (weights 1, 0.5, 0.25); older ones are
+# forgotten, so a long piped --chat takes constant memory.
 MAX_TURNS = 3
 # Names carried from one answer (the rarest first): a whole-sentence answer holds many.
 MAX_ANSWER_TERMS = 4
@@ -75,7 +78,7 @@ class Conversation:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.turns: list[Turn] = []
+        self.turns: deque[Turn] = deque(maxlen=MAX_TURNS)  # the recent turns, oldest first
         self._written: dict[str, str] = {}  # term -> a word for it as the user or text wrote it
 
     def new(self) -> None:
@@ -96,7 +99,7 @@ class Conversation:
         """Terms carried from recent turns, back to the last standalone one, with weights."""
         carried: dict[str, float] = {}
         weight = 1.0
-        for turn in reversed(self.turns[-MAX_TURNS:]):
+        for turn in reversed(self.turns):
             for terms, base in ((turn.own_terms, QUESTION_WEIGHT),
                                 (turn.answer_terms, ANSWER_WEIGHT)):
                 for t in terms:
@@ -130,6 +133,8 @@ class Conversation:
                     context=carried, own_terms=own, answer_terms=self._answer_names(answer),
                     searched=self._describe(asked, own, carried) if carried else None)
         self.turns.append(turn)
+        kept = {t for old in self.turns for t in old.own_terms + old.answer_terms}
+        self._written = {t: w for t, w in self._written.items() if t in kept}
         return turn
 
     def _scaled(self, context: dict[str, float], own: tuple[str, ...]) -> dict[str, float]:
