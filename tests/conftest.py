@@ -55,3 +55,13 @@ def qa_env(tmp_path):
                XDG_DATA_HOME=str(tmp_path / "data"), NLTK_DATA=str(tmp_path / "nltk_empty"),
                PYTHONIOENCODING="utf-8")
     return env
+
+
+def wait_for_prompt(child) -> None:
+    """Wait until the chat's prompt is drawn (a pexpect child), before sending it keys.
+
+    Between prompts the terminal is back in cooked mode, where the line discipline takes a
+    Ctrl-D as end-of-file for a read nobody is making: it never reaches the next prompt.
+    """
+    child.expect_exact("\x1b[?2004h")  # bracketed paste on: a new prompt, in raw mode
+    child.expect_exact("\x1b[?25h")  # the cursor shown: drawn and waiting

@@ -22,6 +22,7 @@ from qa.corpus import bundled_corpus
 from qa.index import open_index
 from qa.repl import (COMMANDS, CommandLexer, QACompleter, SafeFileHistory, example_questions,
                      run_repl)
+from tests.conftest import wait_for_prompt
 
 HARBOUR = Path(__file__).parent / "data" / "conv_harbour.txt"
 ARTICLE = str(bundled_corpus())
@@ -206,14 +207,8 @@ def spawn(home: Path) -> pexpect.spawn:
     return child
 
 
-def prompt(child: pexpect.spawn) -> None:
-    """Wait until the prompt is drawn: keys sent before raw mode may be lost."""
-    child.expect_exact("\x1b[?2004h")  # bracketed paste on: a new prompt
-    child.expect_exact("\x1b[?25h")  # the cursor shown: drawn and waiting
-
-
 def ask(child: pexpect.spawn, keys: str, expected: str) -> None:
-    prompt(child)
+    wait_for_prompt(child)
     child.send(keys)
     child.expect_exact(expected)
 
@@ -224,7 +219,7 @@ def test_pty_first_run_question_followup_and_ctrl_d(tmp_path):
     ask(child, "Who is Sergei Savelyev?\r", "Roscosmos Deputy Head of International Cooperation")
     ask(child, "When did he talk to TASS?\r", "when talk tass + Sergei Savelyev")
     child.expect_exact("in early February")
-    prompt(child)
+    wait_for_prompt(child)
     child.sendcontrol("d")
     child.expect(pexpect.EOF)
     child.close()
@@ -232,7 +227,7 @@ def test_pty_first_run_question_followup_and_ctrl_d(tmp_path):
     assert (tmp_path / "data" / "qa" / "history").read_text().count("+Who is Sergei") == 1
     # the second run is not a first run: no examples
     child = spawn(tmp_path)
-    prompt(child)
+    wait_for_prompt(child)
     child.sendcontrol("d")
     child.expect(pexpect.EOF)
     assert "Try, for example" not in child.before
@@ -261,7 +256,7 @@ def test_pty_every_command_tab_ctrl_c_and_a_long_line(tmp_path):
     child.sendcontrol("c")
     ask(child, "/top 1\r", "showing 1 sentence(s)")
     # a 10,000-character line
-    prompt(child)
+    wait_for_prompt(child)
     child.send("lunar " * 1666 + "moon\r")
     child.expect_exact("cut to 2,000 characters", timeout=60)
     ask(child, "/quit\r", "\x1b[?2004l")
@@ -277,7 +272,7 @@ def test_pty_unwritable_history_says_so_once_and_works(tmp_path):
     child = spawn(tmp_path)
     ask(child, "who heads Roscosmos?\r", "Dmitry Rogozin")
     ask(child, "when?\r", "on Tuesday")
-    prompt(child)
+    wait_for_prompt(child)
     child.sendcontrol("d")
     child.expect(pexpect.EOF)
     seen = child.before
@@ -297,7 +292,7 @@ def test_pty_unwritable_history_note_appears_exactly_once(tmp_path):
     child.expect_exact("Ctrl-D to leave")
     ask(child, "who heads Roscosmos?\r", "Dmitry Rogozin")
     ask(child, "when?\r", "on Tuesday")
-    prompt(child)
+    wait_for_prompt(child)
     child.sendcontrol("d")
     child.expect(pexpect.EOF)
     child.close()
