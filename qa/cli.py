@@ -17,6 +17,8 @@ MAX_QUESTION_CHARS = 2000
 # Stdin is read this much of a line at a time; the rest of a longer line is skipped unread.
 MAX_LINE_CHARS = 64 * 1024
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# Said when stdin is a terminal but stdout is not (`qa | cat`), which would otherwise look hung.
+STDIN_NOTE = "qa: questions are read from stdin, one a line; Ctrl-D ends"
 
 USAGE_EPILOG = """\
 modes:
@@ -26,7 +28,8 @@ modes:
   qa eval GOLD            score answers against a gold question file (qa eval --help)
 
 exit status: 0 answered, 1 every question was abstained on, 2 usage or input error,
-             130 interrupted
+             130 interrupted, 141 the reader of the output went away (qa | head -1),
+             which stops qa quietly
 """
 
 
@@ -115,34 +118,6 @@ def _from_os(text: str) -> str:
         return _SURROGATE.sub("\ufffd", text)
 
 
-class _BuildProgress:
-    """A rich progress bar on stderr, started (and rich imported) only if an index is built."""
-
-    def __init__(self, no_color: bool) -> None:
-        self.no_color = no_color
-        self.bar = None
-        self.tasks: dict[str, object] = {}
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if self.bar is None:
-            from rich.console import Console
-            from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, \
-                TimeElapsedColumn
-
-            console = Console(stderr=True, no_color=self.no_color or None)
-            self.bar = Progress(TextColumn("{task.description:>10}"), BarColumn(),
-                                TaskProgressColumn(), TimeElapsedColumn(), console=console,
-                                transient=True)
-            self.bar.start()
-        if stage not in self.tasks:
-            self.tasks[stage] = self.bar.add_task(stage, total=total)
-        self.bar.update(self.tasks[stage], completed=done, total=total)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-
-
 def _load(args, progress: bool):
     from qa.answer import Engine
     from qa.index import open_index
@@ -150,7 +125,9 @@ def _load(args, progress: bool):
     paths = args.corpus or [str(default_corpus())]
     if not (progress and sys.stderr.isatty()):
         return Engine(open_index(paths, use_cache=not args.no_cache))
-    bar = _BuildProgress(args.no_color)
+    from qa.render import BuildProgress
+
+    bar = BuildProgress(args.no_color)
     try:
         return Engine(open_index(paths, use_cache=not args.no_cache, progress=bar))
     finally:
@@ -166,18 +143,12 @@ def _chat(engine, args):
     return Conversation(engine)
 
 
-def _console(args):
-    from rich.console import Console
-
-    return Console(no_color=args.no_color or None, highlight=False, emoji=False, markup=False)
-
-
 def _answer_all(engine, questions, args, *, echo: bool) -> int:
     """Answer questions in order, printing each as soon as it is ready; the exit code."""
     from qa import render
 
     tty = sys.stdout.isatty() and not args.json
-    console = _console(args) if tty else None
+    console = render.terminal_console(args.no_color) if tty else None
     asked = answered = 0
     for raw in questions:
         text = raw.strip()
@@ -220,9 +191,11 @@ def run(argv: list[str]) -> int:
         os.environ["NO_COLOR"] = "1"
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     if args.question:
-        if not any(q.strip() for q in args.question):
+        asked = [q for q in args.question if q.strip()]
+        if not asked:
             raise UsageError("-q needs a question, e.g. qa -q \"Who signed the memorandum?\"")
-        return _answer_all(_chat(_load(args, True), args), args.question, args, echo=False)
+        # Several answers need their questions beside them, as piped questions have.
+        return _answer_all(_chat(_load(args, True), args), asked, args, echo=len(asked) > 1)
     if interactive:
         if args.json:
             raise UsageError("--json is for -q and piped questions, not the chat")
@@ -230,6 +203,9 @@ def run(argv: list[str]) -> int:
 
         return run_repl(_load(args, True), top=args.top, no_color=args.no_color,
                         paths=args.corpus or None)
+    if sys.stdin.isatty():  # `qa | cat`: no chat without a terminal on stdout, so say why
+        sys.stderr.write(STDIN_NOTE + "\n")
+        sys.stderr.flush()
     return _answer_all(_chat(_load(args, False), args), _stdin_lines(), args, echo=True)
 
 

@@ -488,11 +488,12 @@ _ROWS = (("top1", "top-1 sentence"), ("topk", "top-{k} sentence"),
 
 
 def print_report(report: Report) -> None:
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    console = Console(highlight=False, emoji=False, markup=False)
+    from qa.render import terminal_console
+
+    console = terminal_console()
     t = report.tallies["qa"]
     table = Table(title=Text(f"{report.gold}: {t.answerable} answerable, {t.unanswerable} "
                              f"unanswerable, over {report.sentences} sentences"))

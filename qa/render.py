@@ -35,6 +35,69 @@ def top_count(text: str) -> int:
     return n
 
 
+# Spaces that end a line, with any style codes among them: rich pads lines to the width.
+_LINE_END_PADDING = re.compile(r"(?:[ \t]|\x1b\[[0-9;]*m)+(?=\n)")
+_SGR = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class _TrimmedLines:
+    """A text stream that drops the spaces rich pads each line with; style codes are kept."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(_LINE_END_PADDING.sub(lambda m: "".join(_SGR.findall(m.group())),
+                                                 text))
+        return len(text)
+
+    def __getattr__(self, name: str):  # flush, isatty, fileno, encoding: the stream's own
+        return getattr(self._stream, name)
+
+
+def terminal_console(no_color: bool = False, stderr: bool = False) -> Console:
+    """The Console for stdout (or stderr): no line ends in spaces, and under --no-color or
+    NO_COLOR no style codes at all (no colour, bold, underline or dim), as no-color.org asks."""
+    import os
+    import sys
+
+    from rich.console import Console
+
+    plain = no_color or os.environ.get("NO_COLOR", "") != ""
+    return Console(file=_TrimmedLines(sys.stderr if stderr else sys.stdout),
+                   color_system=None if plain else "auto", no_color=plain or None,
+                   highlight=False, emoji=False, markup=False)
+
+
+class BuildProgress:
+    """Progress bars while an index is built (the command line, /load): on stderr unless a
+    console is given; started, and rich imported, only if an index is built."""
+
+    def __init__(self, no_color: bool = False, console: Console | None = None) -> None:
+        self.no_color = no_color
+        self.console = console
+        self.bar = None
+        self.tasks: dict[str, object] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if self.bar is None:
+            from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, \
+                TimeElapsedColumn
+
+            self.bar = Progress(TextColumn("{task.description:>10}"), BarColumn(),
+                                TaskProgressColumn(), TimeElapsedColumn(), transient=True,
+                                console=self.console or terminal_console(self.no_color,
+                                                                         stderr=True))
+            self.bar.start()
+        if stage not in self.tasks:
+            self.tasks[stage] = self.bar.add_task(stage, total=total)
+        self.bar.update(self.tasks[stage], completed=done, total=total)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
 def safe(text: str) -> str:
     """Text with control characters made visible (ESC -> \\x1b), same otherwise."""
     return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
@@ -55,6 +118,15 @@ def json_line(answer: Answer) -> str:
     return json.dumps(answer.to_json(), ensure_ascii=True)
 
 
+def corrections(answer: Answer) -> str:
+    """The words corrected, as typed and as searched: "Memorandun \u2192 memorandum"."""
+    from qa import terms as terms_mod
+
+    as_typed = {t.word: answer.question[t.start:t.end] for t in terms_mod.tokens(answer.question)}
+    return ", ".join(f"{safe_line(as_typed.get(typed, typed))} \u2192 {safe_line(searched)}"
+                     for typed, searched in answer.corrections)
+
+
 def _citation(hit: Hit) -> str:
     s = hit.sentence
     return f"{safe(s.source)}, sentence {s.index + 1}, chars {s.start}-{s.end}"
@@ -70,7 +142,7 @@ def plain(answer: Answer, echo_question: bool = False, searched: str | None = No
     if searched:
         lines.append(f"searched: {safe_line(searched)}")
     if answer.corrections:
-        lines.append("Searched for: " + ", ".join(safe(new) for _, new in answer.corrections))
+        lines.append(f"Searched for: {corrections(answer)}")
     if answer.found:
         best = answer.hits[0]
         lines.append(f"Answer: {safe(answer.answer or '')}")
@@ -115,7 +187,7 @@ def rich_answer(answer: Answer, console: Console) -> None:
 
     if answer.corrections:
         console.print(Text("searched for: ", style="dim")
-                      + Text(", ".join(safe(new) for _, new in answer.corrections), style="italic"))
+                      + Text(corrections(answer), style="italic"))
     if answer.found:
         best = answer.hits[0]
         console.print(Text(safe(answer.answer or ""), style="bold green"))
@@ -134,4 +206,4 @@ def rich_answer(answer: Answer, console: Console) -> None:
         for h in rest:
             line = Text(f"  {h.score:5.2f}  #{h.sentence.index + 1}  ", style="dim")
             line.append(Text(safe(_shorten(h.sentence.text)), style="dim"))
-            console.print(line)
+            console.print(line, no_wrap=True, overflow="ellipsis")  # one line, cut to the width

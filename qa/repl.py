@@ -5,7 +5,9 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import stat
 import sys
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,12 +15,15 @@ from pathlib import Path
 import numpy as np
 from prompt_toolkit import PromptSession
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
-from prompt_toolkit.completion import Completer, Completion
+from prompt_toolkit.shortcuts import CompleteStyle
+from prompt_toolkit.completion import Completer, Completion, PathCompleter
+from prompt_toolkit.document import Document
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.lexers import Lexer
 from prompt_toolkit.styles import Style
 from rich import box
 from rich.console import Console
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -38,6 +43,10 @@ MAX_PASTED_QUESTIONS = 20
 SHOW_RADIUS = 2
 # Width of the bars in /why.
 BAR_WIDTH = 12
+# Commands whose argument is a file path (Tab completes paths there).
+PATH_COMMANDS = ("load", "save")
+# Sentences searched for a name's spelling; its first sentence nearly always holds it.
+SPELLING_LOOKUPS = 20
 EXAMPLES = 3
 
 STYLE = Style.from_dict({
@@ -84,10 +93,21 @@ def open_history() -> tuple[History, str | None, bool]:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         os.close(fd)
+        _make_private(path)
         return SafeFileHistory(str(path)), None, first_run
     except OSError as e:
         return (InMemoryHistory(),
                 f"history will not be saved ({path}: {e.strerror or e})", first_run)
+
+
+def _make_private(path: Path) -> None:
+    """History made user-only (0600 in a 0700 folder) even when an older qa left it 0644."""
+    for target, mode in ((path, 0o600), (path.parent, 0o700)):
+        try:
+            if stat.S_IMODE(target.stat().st_mode) != mode:
+                os.chmod(target, mode)
+        except OSError:  # not ours to change: use it as it is
+            pass
 
 
 @dataclass
@@ -170,18 +190,20 @@ def _cmd_show(s: Session, arg: str) -> None:
         if not 1 <= n <= len(index):
             raise UsageError(f"no sentence {n}: the text has sentences 1 to {len(index)}")
         i = n - 1
+    numbered = Table.grid(padding=(0, 1, 0, 0))  # a hanging indent: wrapped lines align
+    numbered.add_column(no_wrap=True)
+    numbered.add_column()
     for j in index.neighbours(i, radius=SHOW_RADIUS):
-        line = Text(f"#{j + 1:<4} ", style="bold cyan" if j == i else "dim")
-        line.append(Text(render.safe(index.text(j)), style="bold" if j == i else "dim"))
-        s.console.print(line)
+        numbered.add_row(Text(f"#{j + 1}", style="bold cyan" if j == i else "dim"),
+                         Text(render.safe(index.text(j)), style="bold" if j == i else "dim"))
+    s.console.print(numbered)
     sent = index.sentence(i)
     para = index.paragraph_of(i)
     s.console.print(Text(f"paragraph {sent.paragraph + 1} (sentences {para.start + 1}-{para.stop})",
                          style="italic"))
-    body = Text("  ")
-    for j in para:
-        body.append(Text(render.safe(index.text(j)) + " ", style="bold" if j == i else ""))
-    s.console.print(body)
+    body = Text(" ").join(Text(render.safe(index.text(j)), style="bold" if j == i else "")
+                          for j in para)
+    s.console.print(Padding(body, (0, 0, 0, 2)))
     s.say(f"{sent.source}, sentence {i + 1} of {len(index)}, chars {sent.start}-{sent.end}")
 
 
@@ -271,7 +293,12 @@ def _cmd_load(s: Session, arg: str) -> None:
     if paths is s.paths:
         raise UsageError(f"{path} is already loaded")
     before = len(s.engine.index)
-    engine = Engine(open_index(paths))
+    bar = render.BuildProgress(console=s.console) if s.console.is_terminal else None
+    try:
+        engine = Engine(open_index(paths, progress=bar))
+    finally:
+        if bar is not None:
+            bar.close()
     s.paths = paths
     s.conversation.engine = engine
     if s.on_load:
@@ -368,26 +395,57 @@ COMMANDS = [
 # ---- input: completion, colouring ----
 
 class QACompleter(Completer):
-    """Completes /commands, and words of the text from their first letters."""
+    """Completes /commands, file paths after /load and /save, and words of the text as the
+    text spells them ("sav" -> "Savelyev")."""
 
-    def __init__(self, words: list[str], commands: list[str]) -> None:
+    def __init__(self, words: list[str], commands: list[str],
+                 spell: Callable[[str], str] = str) -> None:
         self.words = sorted(set(words))
         self.commands = commands
+        self.spell = spell  # a word of `words` as the text writes it
+        self.paths = PathCompleter(expanduser=True)
 
     def get_completions(self, document, complete_event):
         text = document.text_before_cursor
-        if text.startswith("/") and " " not in text:
-            for name in self.commands:
-                if name.startswith(text[1:].lower()):
-                    yield Completion(name, start_position=-(len(text) - 1))
+        if text.startswith("/"):
+            name, space, arg = text[1:].partition(" ")
+            if not space:
+                for command in self.commands:
+                    if command.startswith(name.lower()):
+                        yield Completion(command, start_position=-len(name))
+            elif name.lower() in PATH_COMMANDS:
+                arg = arg.lstrip()
+                yield from self.paths.get_completions(Document(arg, len(arg)), complete_event)
             return
         word = document.get_word_before_cursor()
         if len(word) < 2:
             return
-        low = word.lower()
-        for w in self.words:
-            if w.startswith(low) and w != low:
-                yield Completion(w, start_position=-len(word))
+        typed = terms_mod.normalise(word)
+        for w in self.words[bisect_left(self.words, typed):]:
+            if not w.startswith(typed):
+                break
+            spelled = self.spell(w)
+            if spelled != word:
+                yield Completion(spelled, start_position=-len(word))
+
+
+def text_spelling(index, word: str) -> str:
+    """A word of the index as the text writes it: "savelyev" -> "Savelyev", "cnsa" -> "CNSA".
+
+    A word the text also writes in lower case stays so; a name is looked up in the first
+    sentences that hold its term.
+    """
+    term = terms_mod.term_of(word)
+    t = index.vocab.get(term or "")
+    if t is None or index.is_common(word):
+        return word
+    lo = int(index.ptr[t])
+    for doc in index.docs[lo:min(lo + SPELLING_LOOKUPS, int(index.ptr[t + 1]))]:
+        text = index.text(int(doc))
+        for tok in terms_mod.tokens(text):
+            if tok.word == word:
+                return text[tok.start:tok.end]
+    return word
 
 
 class CommandLexer(Lexer):
@@ -538,8 +596,8 @@ def run_repl(engine: Engine, top: int = 3, no_color: bool = False, input=None,
     `paths` are the files the engine was built from (for /load); `first_run` overrides the
     check for an existing history file (a first run shows example questions).
     """
-    console = console or Console(no_color=no_color or None, highlight=False, emoji=False,
-                                 markup=False)
+    no_color = no_color or os.environ.get("NO_COLOR", "") != ""
+    console = console or render.terminal_console(no_color)
     if paths is None:
         from qa.corpus import bundled_corpus
 
@@ -550,17 +608,21 @@ def run_repl(engine: Engine, top: int = 3, no_color: bool = False, input=None,
         history, warning, fresh = open_history()
     else:
         history, warning, fresh = InMemoryHistory(), None, False
-    completer = QACompleter(_corpus_words(engine), list(s.commands))
+    completer = QACompleter(_corpus_words(engine), list(s.commands),
+                            spell=lambda word: text_spelling(s.engine.index, word))
 
     def reload_words() -> None:
         completer.words = sorted(set(_corpus_words(s.engine)))
 
     s.on_load = reload_words
+    if no_color and output is None:
+        output = _plain_output()
     session: PromptSession[str] = PromptSession(
         history=history, auto_suggest=AutoSuggestFromHistory(), completer=completer,
         complete_while_typing=False, lexer=CommandLexer(list(s.commands)), style=STYLE,
         bottom_toolbar=_toolbar(s), input=input, output=output,
-        color_depth=None if not no_color else _monochrome())
+        color_depth=None if not no_color else _monochrome(),
+        complete_style=CompleteStyle.READLINE_LIKE if no_color else CompleteStyle.COLUMN)
     index = engine.index
     names = ", ".join(render.safe(n) for n in index.sources[:3])
     more = f" and {len(index.sources) - 3} more" if len(index.sources) > 3 else ""
@@ -594,3 +656,22 @@ def _monochrome():
     from prompt_toolkit.output.color_depth import ColorDepth
 
     return ColorDepth.DEPTH_1_BIT
+
+
+def _plain_output():
+    """prompt_toolkit's terminal output without any style codes, for NO_COLOR / --no-color
+    (completions are then listed below the line, so no highlight is needed to pick one)."""
+    from prompt_toolkit.output import create_output
+
+    if os.name == "nt":
+        return create_output()
+    from prompt_toolkit.output.vt100 import Vt100_Output
+
+    class PlainOutput(Vt100_Output):
+        def set_attributes(self, attrs, color_depth) -> None:
+            pass
+
+        def reset_attributes(self) -> None:
+            pass
+
+    return PlainOutput.from_pty(sys.stdout, term=os.environ.get("TERM"))

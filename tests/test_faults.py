@@ -5,14 +5,23 @@ The command that reproduced each fault is in the test's docstring.
 
 from __future__ import annotations
 
+import io
+import re
 import subprocess
 
 import pytest
+from prompt_toolkit.document import Document
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+from rich.console import Console
 
 from qa import eval as ev
+from qa import render
 from qa.cli import main
 from qa.errors import GoldError
-from tests.conftest import qa_command
+from qa.repl import COMMANDS, QACompleter, _corpus_words, run_repl, text_spelling
+from tests.conftest import ARTICLE, ROOT, qa_command, wait_for_prompt
+from tests.test_repl import HARBOUR, chat
 
 # ---- qa eval on malformed gold files: one line naming the entry, exit 2 ---------------------
 
@@ -147,3 +156,235 @@ def test_no_library_module_imports_the_command_line_module():
             if "qa.cli" in names:
                 importers.append(path.name)
     assert importers == []
+
+
+# ---- a long --chat keeps only the turns that can still matter -------------------------------
+
+def test_a_long_chat_keeps_only_the_turns_a_follow_up_can_use(engine):
+    """Before: `yes 'who heads Roscosmos? and he?' | head -100000 | qa --chat` kept every turn
+    and every word typed (405 MB after 100,000 lines)."""
+    from qa.conversation import MAX_TURNS, Conversation
+
+    conversation = Conversation(engine)
+    for n in range(40):  # a word of its own in each question: nothing may pile up
+        conversation.ask(f"who heads Roscosmos zq{n}x?")
+    assert len(conversation.turns) == MAX_TURNS
+    kept = {t for turn in conversation.turns for t in turn.own_terms + turn.answer_terms}
+    assert set(conversation._written) <= kept
+    conversation.ask("Who is Sergei Savelyev?")
+    turn = conversation.ask_turn("When did he talk to TASS?")
+    assert turn.searched.startswith("when talk tass + Sergei Savelyev")  # as before
+
+
+# ---- the history file is private, even one an older qa left readable ------------------------
+
+def test_an_existing_world_readable_history_is_made_private(tmp_path, monkeypatch):
+    """Before: `chmod 644 ~/.local/share/qa/history; qa` left it 0644 (a new one is 0600)."""
+    import stat
+
+    from qa.repl import open_history
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    folder = tmp_path / "qa"
+    folder.mkdir(mode=0o755)
+    history = folder / "history"
+    history.write_text("\n# 2024-01-01\n+who signed the memorandum?\n")
+    history.chmod(0o644)
+    folder.chmod(0o755)
+    _, warning, first_run = open_history()
+    assert warning is None and not first_run
+    assert stat.S_IMODE(history.stat().st_mode) == 0o600
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert "who signed the memorandum?" in history.read_text()
+
+
+# ---- the terminal: exit 141 documented, several -q, `qa | cat` --------------------------------
+
+def test_every_exit_status_is_documented_in_the_help_and_the_readme(qa_env):
+    """Before: `qa | head -1` exited 141 quietly, but `qa --help` and the README listed only
+    0, 1, 2 and 130."""
+    from qa import cli
+
+    codes = {cli.EXIT_ANSWERED, cli.EXIT_NO_ANSWER, cli.EXIT_USAGE, cli.EXIT_INTERRUPTED,
+             cli.EXIT_PIPE}
+    shown = subprocess.run([qa_command(), "--help"], capture_output=True, text=True,
+                           env=qa_env, timeout=60).stdout
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    status = readme[readme.index("Exit status:"):].split("\n\n")[0]
+    for code in codes:
+        assert re.search(rf"\b{code}\b", shown.split("exit status:")[1]), code
+        assert f"**{code}**" in status, code
+
+
+def test_several_questions_are_each_shown_before_their_answer(qa_env):
+    """Before: `qa -q "How was the ceremony held?" -q "How many sections?"` printed two
+    answers back to back with no question."""
+    r = subprocess.run([qa_command(), "-q", "How was the ceremony held?", "-q",
+                        "How many sections?"], capture_output=True, text=True, env=qa_env,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    first, second = r.stdout.index("Q: How was the ceremony held?"), \
+        r.stdout.index("Q: How many sections?")
+    assert first < r.stdout.index("by videoconference") < second < r.stdout.index("Answer: six")
+    one = subprocess.run([qa_command(), "-q", "How many sections?"], capture_output=True,
+                         text=True, env=qa_env, timeout=60)
+    assert one.stdout.startswith("Answer: six")  # one question: the answer alone, as before
+
+
+def test_questions_typed_into_a_pipe_are_announced_on_stderr(qa_env, tmp_path):
+    """Before: `qa | cat` on a terminal printed nothing and waited: it looked hung."""
+    pexpect = pytest.importorskip("pexpect")
+    out = tmp_path / "out.txt"
+    child = pexpect.spawn("/bin/sh", ["-c", f"'{qa_command()}' > '{out}'"], env=qa_env,
+                          timeout=30)
+    child.expect_exact("questions are read from stdin, one a line")
+    child.sendline("how many sections?")
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert "Answer: six" in out.read_text()
+    assert "questions are read" not in out.read_text()  # stderr only
+
+
+# ---- NO_COLOR / --no-color: no style codes at all; no line ends in spaces ---------------------
+
+SGR = re.compile(rb"\x1b\[[0-9;:]*m")
+TRAILING_SPACE = re.compile(rb"[ \t]+(?:\x1b\[[0-9;:]*m)*\r?\n")
+
+
+def _pty_chat(env: dict, args: list[str], columns: int = 60) -> bytes:
+    """Every byte the chat writes to a terminal for a question, /show, /help and a Tab."""
+    pexpect = pytest.importorskip("pexpect")
+    child = pexpect.spawn(qa_command(), args, env=env, dimensions=(30, columns), timeout=30)
+    child.logfile_read = log = io.BytesIO()
+    for keys, seen in (("who signed the memorandun?\r", "Keijan"), ("/show 11\r", "chars"),
+                       ("/help\r", "what it does"), ("Who is Sav\t", "elyev"), ("\r", "Deputy")):
+        if keys != "\r":  # Enter after Tab: the completion is in the line, the prompt is up
+            wait_for_prompt(child)
+        child.send(keys)
+        child.expect_exact(seen)
+    wait_for_prompt(child)
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    return log.getvalue()
+
+
+@pytest.mark.parametrize("how", ["NO_COLOR", "--no-color"])
+def test_no_color_on_a_terminal_writes_no_style_codes_and_no_trailing_spaces(how, qa_env):
+    """Before: `NO_COLOR=1 qa -q "who signed the memorandum?"` on a terminal still sent bold,
+    underline and dim (ESC[1m, ESC[4m, ESC[2m), and padded lines with spaces; so did the chat."""
+    pexpect = pytest.importorskip("pexpect")
+    env = {**qa_env, "TERM": "xterm-256color", **({"NO_COLOR": "1"} if how == "NO_COLOR" else {})}
+    args = ["--no-color"] if how == "--no-color" else []
+    child = pexpect.spawn(qa_command(), [*args, "-q", "who signed the memorandum?", "-q",
+                                         "how many sections?"], env=env, dimensions=(24, 60),
+                          timeout=30)
+    out = child.read()
+    child.close()
+    assert b"Keijan" in out and b"six" in out
+    assert not SGR.search(out) and not TRAILING_SPACE.search(out), out
+    chat = _pty_chat(env, args)
+    assert b"memorandun" in chat and b"Savelyev" in chat
+    assert not SGR.search(chat), SGR.findall(chat)[:5]
+    assert not TRAILING_SPACE.search(chat), TRAILING_SPACE.findall(chat)[:5]
+
+
+def test_colour_output_on_a_terminal_has_no_trailing_spaces(qa_env):
+    """Before: rich padded every wrapped or indented line to the width with spaces."""
+    env = {**qa_env, "TERM": "xterm-256color"}
+    chat = _pty_chat(env, [])
+    assert SGR.search(chat)  # colour is on
+    assert not TRAILING_SPACE.search(chat), TRAILING_SPACE.findall(chat)[:5]
+
+
+# ---- /load: progress bars and file-name completion ------------------------------------------
+
+def test_load_in_the_chat_shows_the_progress_bars(qa_env):
+    """Before: `/load big.txt` in the chat showed nothing until it was done (25 s on a large
+    file); the command line shows reading/splitting/indexing bars."""
+    pexpect = pytest.importorskip("pexpect")
+    child = pexpect.spawn(qa_command(), [], env=qa_env, dimensions=(30, 100), timeout=60)
+    wait_for_prompt(child)
+    child.send(f"/load {HARBOUR}\r")
+    first = child.expect([r"(?:reading|splitting|indexing).*%", "loaded"])
+    child.expect_exact("loaded")
+    wait_for_prompt(child)
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    assert first == 0, "no progress bar before 'loaded'"
+
+
+def test_tab_after_load_and_save_completes_file_names(tmp_path, engine):
+    """Before: `/load ~/rep` + Tab offered words of the text, not files."""
+    (tmp_path / "harbour notes.txt").write_text("x")
+    (tmp_path / "harvest").mkdir()
+    completer = QACompleter(_corpus_words(engine), [c.name for c in COMMANDS])
+    for command in ("/load", "/save"):
+        shown = {c.display_text for c in completer.get_completions(
+            Document(f"{command} {tmp_path}/har"), None)}
+        assert shown == {"harbour notes.txt", "harvest/"}
+    assert not list(completer.get_completions(Document("/top 3"), None))
+
+
+# ---- completion keeps the text's spelling -----------------------------------------------------
+
+def test_tab_completes_a_word_as_the_text_spells_it(engine):
+    """Before: `Who is Sav` + Tab gave `savelyev`; `cns` gave `cnsa`."""
+    completer = QACompleter(_corpus_words(engine), [c.name for c in COMMANDS],
+                            spell=lambda word: text_spelling(engine.index, word))
+
+    def complete(text: str) -> list[str]:
+        return [c.text for c in completer.get_completions(Document(text), None)]
+
+    assert complete("Who is Sav") == ["Savelyev"]
+    assert complete("when did cns") == ["CNSA"]
+    assert complete("is it on WEC") == ["WeChat"]
+    assert "memorandum" in complete("the Memo")  # a word the text writes in lower case
+    assert complete("Savelyev") == []  # nothing left to complete
+
+
+# ---- the correction note shows what was typed -------------------------------------------------
+
+def test_a_corrected_word_is_shown_as_typed_and_as_searched(engine, qa_env):
+    """Before: `qa -q "who signed the memorandun?"` said "Searched for: memorandum"."""
+    r = subprocess.run([qa_command(), "-q", "who signed the Memorandun?"], capture_output=True,
+                       text=True, env=qa_env, timeout=60)
+    assert "Searched for: Memorandun \u2192 memorandum" in r.stdout.splitlines()
+    note = "searched for: memorandun \u2192 memorandum"
+    out = io.StringIO()
+    render.rich_answer(engine.ask("who signed the memorandun?"), Console(file=out, width=80))
+    assert note in out.getvalue()
+    assert note in chat(engine, "who signed the memorandun?")  # the chat
+
+
+# ---- leads fit the width; /show has a hanging indent ------------------------------------------
+
+def test_leads_are_one_line_cut_to_the_console_width(engine):
+    """Before: at 60 columns each lead of `who signed the memorandum?` ran over two lines."""
+    out = io.StringIO()
+    answer = engine.ask("who signed the memorandum?", top=3)
+    render.rich_answer(answer, Console(file=out, width=60))
+    lines = out.getvalue().splitlines()
+    leads = lines[lines.index("also relevant") + 1:]
+    assert len(leads) == len(answer.hits) - 1
+    assert all(len(line.rstrip()) == 60 and line.rstrip().endswith("\u2026") for line in leads)
+
+
+def test_show_wraps_each_sentence_under_its_own_text(engine):
+    """Before: `/show 11` at 60 columns wrapped each sentence back to column 0, under its #."""
+    out = io.StringIO()
+    with create_pipe_input() as inp:
+        inp.send_text("/show 11\r\x04")
+        run_repl(engine, input=inp, output=DummyOutput(), console=Console(file=out, width=60),
+                 paths=[ARTICLE], first_run=False)
+    text = out.getvalue()
+    shown = text[text.index("#9"):text.index("paragraph 9")].splitlines()
+    assert len(shown) > 5  # the sentences wrap at 60 columns
+    indent = shown[0].index("In July")
+    assert all(line.startswith("#") or line[:indent] == " " * indent and line[indent] != " "
+               for line in shown)
+    body = text[text.index("paragraph 9"):].splitlines()[1:-2]
+    assert body and all(line.startswith("  ") and line[2] != " " for line in body)
