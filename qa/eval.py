@@ -102,10 +102,11 @@ class _Entry:
         raise self.error(f"expected {_EXPECTED[kind]}, got {_kind(value)}{hint}")
 
     def field(self, obj: dict, key: str, kind: type, default: object = None) -> Any:
-        """obj[key] checked to be of `kind`; `default` when missing (None: it is required)."""
-        if key not in obj:
-            if default is None:
-                raise self.error(f"needs \"{key}\" ({_EXPECTED[kind]})")
+        """obj[key] checked to be of `kind`; `default` when it is missing, or null for an
+        optional string or list (`default` None: the field is required)."""
+        if key not in obj and default is None:
+            raise self.error(f"needs \"{key}\" ({_EXPECTED[kind]})")
+        if key not in obj or (obj[key] is None and default is not None and kind is not bool):
             return default
         return self[key].expect(obj[key], kind)
 

@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 from prompt_toolkit import PromptSession
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
-from prompt_toolkit.shortcuts import CompleteStyle
 from prompt_toolkit.completion import Completer, Completion, PathCompleter
 from prompt_toolkit.document import Document
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
@@ -621,8 +620,7 @@ def run_repl(engine: Engine, top: int = 3, no_color: bool = False, input=None,
         history=history, auto_suggest=AutoSuggestFromHistory(), completer=completer,
         complete_while_typing=False, lexer=CommandLexer(list(s.commands)), style=STYLE,
         bottom_toolbar=_toolbar(s), input=input, output=output,
-        color_depth=None if not no_color else _monochrome(),
-        complete_style=CompleteStyle.READLINE_LIKE if no_color else CompleteStyle.COLUMN)
+        color_depth=None if not no_color else _monochrome())
     index = engine.index
     names = ", ".join(render.safe(n) for n in index.sources[:3])
     more = f" and {len(index.sources) - 3} more" if len(index.sources) > 3 else ""
@@ -660,7 +658,7 @@ def _monochrome():
 
 def _plain_output():
     """prompt_toolkit's terminal output without any style codes, for NO_COLOR / --no-color
-    (completions are then listed below the line, so no highlight is needed to pick one)."""
+    (the completion chosen shows in the line itself, so the menu needs no highlight)."""
     from prompt_toolkit.output import create_output
 
     if os.name == "nt":

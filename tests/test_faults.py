@@ -6,10 +6,13 @@ The command that reproduced each fault is in the test's docstring.
 from __future__ import annotations
 
 import io
+import json
 import re
 import subprocess
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from prompt_toolkit.document import Document
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
@@ -48,6 +51,10 @@ MALFORMED_GOLD = {
                                 "(write false without quotes)"),
     "jsonl impossible 0": ("g.jsonl", b'{"question": "q?", "impossible": 0, "sentence": "x"}\n',
                            "line 1: impossible: expected true or false, got a number"),
+    "jsonl impossible null": ("g.jsonl", b'{"question": "q?", "impossible": null}\n',
+                              "line 1: impossible: expected true or false, got null"),
+    "jsonl question null": ("g.jsonl", b'{"question": null, "sentence": "x"}\n',
+                            "line 1: question: expected a string, got null"),
     "jsonl sentence a number": ("g.jsonl", b'{"question": "q?", "sentence": 7}\n',
                                 "line 1: sentence: expected a string, got a number"),
     "jsonl no sentence": ("g.jsonl", b'{"question": "q?"}\n', "line 1: an answerable question"),
@@ -131,8 +138,9 @@ def test_impossible_false_as_a_real_boolean_reads_as_answerable(tmp_path):
     """Before: `"impossible": "false"` was read as true (bool of a non-empty string)."""
     path = tmp_path / "g.jsonl"
     path.write_text('{"question": "q?", "sentence": "x", "impossible": false}\n'
-                    '{"question": "r?", "impossible": true}\n')
-    assert [q.impossible for q in ev.load_gold(path).questions] == [False, True]
+                    '{"question": "r?", "impossible": true}\n'
+                    '{"question": "s?", "impossible": true, "sentence": null, "answers": null}\n')
+    assert [q.impossible for q in ev.load_gold(path).questions] == [False, True, True]
 
 
 # ---- shape: eval and the chat take their defaults from the library ---------------------------
@@ -254,13 +262,17 @@ TRAILING_SPACE = re.compile(rb"[ \t]+(?:\x1b\[[0-9;:]*m)*\r?\n")
 
 
 def _pty_chat(env: dict, args: list[str], columns: int = 60) -> bytes:
-    """Every byte the chat writes to a terminal for a question, /show, /help and a Tab."""
+    """Every byte the chat writes to a terminal for a question, /show, /help, a menu of
+    completions and a Tab that completes."""
     pexpect = pytest.importorskip("pexpect")
-    child = pexpect.spawn(qa_command(), args, env=env, dimensions=(30, columns), timeout=30)
+    child = pexpect.spawn(qa_command(), args, env={**env, "PROMPT_TOOLKIT_NO_CPR": "1"},
+                          dimensions=(30, columns), timeout=30)
     child.logfile_read = log = io.BytesIO()
-    for keys, seen in (("who signed the memorandun?\r", "Keijan"), ("/show 11\r", "chars"),
-                       ("/help\r", "what it does"), ("Who is Sav\t", "elyev"), ("\r", "Deputy")):
-        if keys != "\r":  # Enter after Tab: the completion is in the line, the prompt is up
+    steps = [("who signed the memorandun?\r", "Keijan"), ("/show 11\r", "chars"),
+             ("/help\r", "what it does"), ("who is se\t", "Sergei"), ("\x03", "\x1b[?2004l"),
+             ("Who is Sav\t", "elyev"), ("\r", "Deputy")]
+    for keys, seen in steps:
+        if keys not in ("\r", "\x03"):  # after a Tab the prompt is still up: no new one
             wait_for_prompt(child)
         child.send(keys)
         child.expect_exact(seen)
@@ -306,7 +318,8 @@ def test_load_in_the_chat_shows_the_progress_bars(qa_env):
     """Before: `/load big.txt` in the chat showed nothing until it was done (25 s on a large
     file); the command line shows reading/splitting/indexing bars."""
     pexpect = pytest.importorskip("pexpect")
-    child = pexpect.spawn(qa_command(), [], env=qa_env, dimensions=(30, 100), timeout=60)
+    child = pexpect.spawn(qa_command(), [], env={**qa_env, "PROMPT_TOOLKIT_NO_CPR": "1"},
+                          dimensions=(30, 100), timeout=60)
     wait_for_prompt(child)
     child.send(f"/load {HARBOUR}\r")
     first = child.expect([r"(?:reading|splitting|indexing).*%", "loaded"])
@@ -388,3 +401,58 @@ def test_show_wraps_each_sentence_under_its_own_text(engine):
                for line in shown)
     body = text[text.index("paragraph 9"):].splitlines()[1:-2]
     assert body and all(line.startswith("  ") and line[2] != " " for line in body)
+
+
+# Gold files of the right shape, with any part of them swapped for a number, null, a boolean
+# or a string: each loads or is one GoldError, and loads only if every flag is a real boolean.
+_LEAF = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5)
+
+
+def _or_leaf(strategy):
+    """The value, or one time in four a JSON leaf in its place."""
+    return st.one_of(strategy, strategy, strategy, _LEAF)
+
+
+def _record(**fields):
+    return st.fixed_dictionaries({k: _or_leaf(v) for k, v in fields.items()})
+
+
+_TEXT = st.text(min_size=1, max_size=8)
+_SQUAD_QA = _record(question=_TEXT, is_impossible=st.booleans(),
+                    answers=st.lists(_or_leaf(_record(text=_TEXT)), max_size=2))
+_SQUAD = st.fixed_dictionaries({"data": _or_leaf(st.lists(_or_leaf(_record(
+    paragraphs=st.lists(_or_leaf(_record(context=_TEXT, qas=st.lists(_or_leaf(_SQUAD_QA),
+                                                                       max_size=2))),
+                        max_size=2))), max_size=2))})
+_FLAT = st.lists(_or_leaf(_record(question=_TEXT, context=_TEXT, impossible=st.booleans(),
+                                  answers=st.lists(_or_leaf(_TEXT), max_size=2))), max_size=3)
+_LINE = _or_leaf(_record(question=_TEXT, sentence=_TEXT, impossible=st.booleans(),
+                         answers=st.lists(_or_leaf(_TEXT), max_size=2)))
+
+
+def _flags_are_booleans(value: object) -> bool:
+    if isinstance(value, list):
+        return all(_flags_are_booleans(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(v, bool) if k in ("impossible", "is_impossible")
+                   else _flags_are_booleans(v) for k, v in value.items())
+    return True
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=st.tuples(st.just("json"), _SQUAD | _FLAT)
+       | st.tuples(st.just("jsonl"), st.lists(_LINE, min_size=1, max_size=3)))
+def test_a_gold_file_with_any_part_of_the_wrong_type_loads_or_is_a_gold_error(case,
+                                                                             tmp_path_factory):
+    """Before: `qa eval` raised AttributeError, TypeError or KeyError on such files, and read
+    "impossible": "false" as true."""
+    form, value = case
+    path = tmp_path_factory.mktemp("gold") / f"g.{form}"
+    path.write_text("\n".join(map(json.dumps, value)) if form == "jsonl" else json.dumps(value))
+    try:
+        gold = ev.load_gold(path)
+    except GoldError as e:
+        assert "\n" not in str(e)
+    else:
+        assert _flags_are_booleans(value)
+        assert all(isinstance(q.question, str) and q.question.strip() for q in gold.questions)

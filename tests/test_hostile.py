@@ -404,7 +404,8 @@ def test_history_file_is_private_and_a_broken_data_folder_is_survived(env, tmp_p
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
     for data_home, saved in ((data, True), (blocker / "data", False)):
-        child = pexpect.spawn(qa_command(), [], env={**env, "XDG_DATA_HOME": str(data_home)},
+        child = pexpect.spawn(qa_command(), [], env={**env, "XDG_DATA_HOME": str(data_home),
+                                                     "PROMPT_TOOLKIT_NO_CPR": "1"},
                               dimensions=(24, 100), timeout=30)
         wait_for_prompt(child)  # keys sent while the chat is busy may be lost (cooked mode)
         child.sendline("who signed the memorandum?")
