@@ -141,6 +141,9 @@ def remove_stale(folder: Path | None = None, now: float | None = None) -> int:
     except OSError:
         return 0
     for e in entries:
+        if _LOCK.match(e.name):
+            removed += _remove_unheld_lock(Path(e.path), now)
+            continue
         temp = _TEMP.match(e.name)
         old = _OLD.match(e.name)
         if not temp and not old:
@@ -154,6 +157,29 @@ def remove_stale(folder: Path | None = None, now: float | None = None) -> int:
         except OSError:
             pass  # gone already, or not ours to remove
     return removed
+
+
+def _remove_unheld_lock(path: Path, now: float) -> int:
+    """Remove an old lock file that no process holds (its builder was killed); 1 if removed.
+
+    Removing it while holding it is safe: a waiter checks it still has the file at that path.
+    """
+    if fcntl is None:
+        return 0
+    try:
+        if now - path.stat().st_mtime < STALE_TEMP_SECONDS:
+            return 0
+        fd = os.open(path, os.O_RDWR)
+    except OSError:
+        return 0
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        path.unlink()
+        return 1
+    except OSError:
+        return 0  # held: a build is going on
+    finally:
+        os.close(fd)
 
 
 @contextmanager

@@ -333,7 +333,7 @@ def read_sources(paths: list[str], warn: Callable[[str], None] | None = None,
     for raw in paths:
         if raw == "-":
             data = read_stdin() if stdin is None else stdin
-            sources.append(Source(STDIN_NAME, "-", sniff_format("", data), data))
+            sources.append(Source(STDIN_NAME, STDIN_NAME, sniff_format("", data), data))
         elif is_url(raw):
             from qa.fetch import fetch_page
 

@@ -220,13 +220,17 @@ def test_read_stream_stops_an_endless_stream_at_the_limit(monkeypatch):
     monkeypatch.setattr(corpus, "MAX_FILE_BYTES", 1 << 20)
     read_end, write_end = os.pipe()
     stop = threading.Event()
-    with open(read_end, "rb") as reader, open(write_end, "wb") as writer:
-        threading.Thread(target=_endless, args=(writer, stop), daemon=True).start()
-        try:
-            with pytest.raises(CorpusError, match="over the 1 MB limit"):
-                corpus.read_stream(reader, "endless")
-        finally:
-            stop.set()
+    reader, writer = open(read_end, "rb"), open(write_end, "wb", buffering=0)
+    feeder = threading.Thread(target=_endless, args=(writer, stop), daemon=True)
+    feeder.start()
+    try:
+        with pytest.raises(CorpusError, match="over the 1 MB limit"):
+            corpus.read_stream(reader, "endless")
+    finally:
+        stop.set()
+        reader.close()  # the writer's next write fails: it stops
+        feeder.join(timeout=10)
+        writer.close()
 
 
 def test_windows_1252_text_with_a_stray_undefined_byte_keeps_its_quotes():
