@@ -431,7 +431,8 @@ def open_index(paths: list[str], use_cache: bool = True, progress: Progress | No
             cached = load_index(path, key)  # built by the process we waited for
             if cached is None:
                 index = _build(sources, progress, warn)
-                label = (f"{', '.join(_where(paths))} "
+                names = ("stdin" if p == "-" else p for p in _where(paths))
+                label = (f"{', '.join(names)} "
                          f"({len(index.sources)} file(s), {len(index)} sentences)")
                 try:
                     save_index(index, path, key, label)

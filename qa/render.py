@@ -55,7 +55,7 @@ def source_label(s: Sentence) -> str:
     where = safe_name(s.source)
     if s.title:
         where += f' "{safe_line(s.title)}"'
-    if s.section:
+    if s.section and s.section != s.title:  # a page's first heading is often its title
         where += f', section "{safe_line(s.section)}"'
     if s.page:
         where += f", page {s.page}"
