@@ -42,6 +42,26 @@ def test_a_newline_in_a_file_name_cannot_shift_cached_citations(qa_env, tmp_path
     assert b"  -- a\\x0ab.txt, sentence 1, chars 0-48\n" in r.stdout  # one line, escaped
 
 
+def test_a_newline_in_a_file_name_stays_on_one_line_in_the_chat_and_saved_markdown(tmp_path):
+    from qa.answer import Engine
+    from tests.test_repl import chat
+
+    folder = tmp_path / "d"
+    folder.mkdir()
+    (folder / "a\nb.txt").write_text("The kettle was invented by Ada Lovelace in 1843.\n")
+    (folder / "c.txt").write_text("The bridge was opened in May 1999.\n")
+    engine = Engine(open_index([str(folder)]))
+    saved = tmp_path / "chat.md"
+    out = chat(engine, "Who invented the kettle?", "/sources", "/show a\nb.txt#1",
+               f"/save {saved}")
+    assert "a\\x0ab.txt, sentence 1, chars 0-48" in out
+    assert out.count("a\\x0ab.txt") >= 3  # the citation, the /sources row, /show's position
+    assert not any(line.lstrip().startswith("b.txt") for line in out.splitlines())
+    markdown = saved.read_text(encoding="utf-8")
+    assert "\u2014 a\\x0ab.txt, sentence 1, chars 0-48" in markdown.splitlines()
+    assert "Text: a\\x0ab.txt, c.txt (2 sentences)" in markdown.splitlines()
+
+
 def test_a_cache_whose_offsets_do_not_add_up_is_rebuilt(tmp_path):
     doc = tmp_path / "notes.txt"
     doc.write_text("The bridge was opened in May 1999. The kettle is older.\n")

@@ -47,3 +47,14 @@ def test_sniffed_bytes_decide_an_unlabelled_page():
     assert corpus.sniff_format("", b"%PDF-1.7 ...") == "pdf"
     assert corpus.sniff_format("", b"\n  <!DOCTYPE html><html>") == "html"
     assert corpus.sniff_format("", b"Plain words.") == "text"
+
+
+def test_a_host_that_does_not_resolve_says_so(monkeypatch):
+    import socket
+
+    def no_such_host(*args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_such_host)  # no DNS query leaves the machine
+    with pytest.raises(CorpusError, match="cannot find the host no-such-host.example"):
+        fetch.download("http://no-such-host.example/page", timeout=5)
