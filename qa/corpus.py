@@ -194,12 +194,17 @@ def decode(data: bytes) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def decode_text(data: bytes, label: str) -> str:
-    """`decode`, after refusing binary and UTF-16 data with a message."""
+def refuse_binary(data: bytes, label: str) -> None:
+    """CorpusError for data with NUL bytes near its start: UTF-16 text, or not text at all."""
     if b"\x00" in data[:BINARY_PROBE_BYTES]:
         if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
             raise CorpusError(f"{label}: is UTF-16 text: save it as UTF-8 and try again")
         raise CorpusError(f"{label}: looks like a binary file, not text")
+
+
+def decode_text(data: bytes, label: str) -> str:
+    """`decode`, after refusing binary and UTF-16 data with a message."""
+    refuse_binary(data, label)
     return decode(data)
 
 
@@ -393,8 +398,7 @@ def extract(source: Source) -> Extracted:
     if source.format == "html":
         from qa.html_text import html_text
 
-        if b"\x00" in source.data[:BINARY_PROBE_BYTES]:
-            decode_text(source.data, source.path)  # raises: binary or UTF-16
+        refuse_binary(source.data, source.path)
         return html_text(source.data, source.path)
     text = decode_text(source.data, source.path)
     if source.format == "markdown":
