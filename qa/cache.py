@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import secrets
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -103,7 +102,7 @@ def read_strings(z, name: str, count: int | None = None) -> list[str]:
 def write_entry(path: Path, arrays: dict[str, np.ndarray], label: str) -> None:
     """Write an entry atomically (a temp file named for this process, then a rename), user-only."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
     try:
         with os.fdopen(fd, "wb") as f:
