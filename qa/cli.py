@@ -241,6 +241,8 @@ def _extract(args) -> int:
 
 def _cache_command(argv: list[str]) -> int:
     """`qa cache`: where the cache is and what it holds; `--clear` empties it."""
+    import time
+
     from qa import cache
 
     p = _Parser(prog="qa cache", description="Show the cache of indexes and web pages, "
@@ -252,22 +254,21 @@ def _cache_command(argv: list[str]) -> int:
         raise QAError("there is no cache folder (no home folder): nothing is cached")
     if args.clear:
         count, size = cache.clear(folder)
-        sys.stdout.write(f"{_safe(str(folder))}: removed {count} file(s), {_mb(size)}\n")
+        sys.stdout.write(f"{_safe(str(folder))}: removed {count} file(s), {_size(size)}\n")
         return EXIT_ANSWERED
     cache.remove_stale(folder)
     entries = cache.entries(folder)
     total = sum(e.size for e in entries)
     sys.stdout.write(f"{_safe(str(folder))}: {len(entries)} entr{'y' if len(entries) == 1 else 'ies'}"
-                     f", {_mb(total)}\n")
-    import time
-
+                     f", {_size(total)}\n")
     for e in entries:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(e.modified))
-        sys.stdout.write(f"  {e.kind:<6} {_mb(e.size):>9}  {when}  {_safe(e.label)}\n")
+        sys.stdout.write(f"  {e.kind:<6} {_size(e.size):>9}  {when}  {_safe(e.label)}\n")
     return EXIT_ANSWERED
 
 
-def _mb(size: int) -> str:
+def _size(size: int) -> str:
+    """Bytes as KB or MB, for people."""
     return f"{size / 2**20:.1f} MB" if size >= 2**20 else f"{size / 2**10:.0f} KB"
 
 

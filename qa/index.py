@@ -15,7 +15,6 @@ import numpy as np
 
 from qa import cache
 from qa import terms as terms_mod
-from qa.cache import cache_dir
 from qa.errors import CorpusError
 from qa.sentences import Sentence
 
