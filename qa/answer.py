@@ -96,9 +96,7 @@ class Answer:
             "found": self.found,
             "answer": self.answer,
             "type": self.type,
-            "sentences": [{"text": h.sentence.text, "score": round(h.score, 4),
-                           "source": h.sentence.source, "start": h.sentence.start,
-                           "end": h.sentence.end} for h in self.hits],
+            "sentences": [h.sentence.to_json(score=round(h.score, 4)) for h in self.hits],
         }
 
 

@@ -6,6 +6,7 @@ import argparse
 import io
 import os
 import re
+import stat
 import sys
 from pathlib import Path
 
@@ -24,8 +25,16 @@ USAGE_EPILOG = """\
 modes:
   qa                      chat in the terminal (when stdin and stdout are terminals)
   qa -q "QUESTION"        answer and exit; -q may repeat
+  ... | qa -q "QUESTION"  the piped text is the document (as --corpus -)
   ... | qa                answer each line of stdin as it arrives
+  qa --extract SOURCE     print the text that citations' chars START-END refer to
+  qa cache [--clear]      show (or empty) the index and web page cache
   qa eval GOLD            score answers against a gold question file (qa eval --help)
+
+sources (--corpus, --extract, /load in the chat):
+  plain text (.txt .text .rst, or no ending), Markdown (.md .markdown),
+  HTML (.html .htm .xhtml), PDF (.pdf), a folder (every such file under it),
+  a web page (http:// or https://), or - for stdin
 
 exit status: 0 answered, 1 every question was abstained on, 2 usage or input error,
              130 interrupted, 141 the reader of the output went away (qa | head -1),
@@ -43,6 +52,17 @@ def default_corpus() -> Path:
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, not usage + message
         raise UsageError(f"{message} (see 'qa --help')")
+
+
+def seconds(text: str) -> float:
+    """An argparse type: a time limit in seconds, more than 0 and at most an hour."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most 3600: {text}")
+    return value
 
 
 class _Version(argparse.Action):
@@ -63,9 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
                 epilog=USAGE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("-q", "--question", action="append", default=[], metavar="QUESTION",
                    help="answer this question and exit (repeatable)")
-    p.add_argument("-c", "--corpus", action="append", default=[], metavar="PATH",
-                   help="a file, or a folder of .txt/.md files, to read instead of the bundled "
-                        "article (repeatable)")
+    p.add_argument("-c", "--corpus", action="append", default=[], metavar="SOURCE",
+                   help="a file, a folder, a web page (URL) or - for stdin, to read instead of "
+                        "the bundled article (repeatable; formats below)")
     from qa.render import top_count
 
     p.add_argument("-k", "--top", type=top_count, default=3, metavar="N",
@@ -78,6 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chat", action="store_true",
                    help="ask the questions as one conversation: follow-ups (\"when?\", "
                         "\"what did he say?\") use the earlier questions and answers")
+    p.add_argument("--extract", metavar="SOURCE",
+                   help="print the text of SOURCE as qa reads it (for a PDF, HTML or Markdown: "
+                        "the extracted text) and exit; citations' chars count in this text")
+    p.add_argument("--timeout", type=seconds, default=None, metavar="SECONDS",
+                   help="how long to wait for a web page (default 20)")
     p.add_argument("--version", action=_Version, help="show the version and exit")
     return p
 
@@ -118,20 +143,103 @@ def _from_os(text: str) -> str:
         return _SURROGATE.sub("\ufffd", text)
 
 
+def warn(line: str) -> None:
+    """A warning from reading the sources: one stderr line, like an error's."""
+    _error(line)
+
+
 def _load(args, progress: bool):
     from qa.answer import Engine
     from qa.index import open_index
 
     paths = args.corpus or [str(default_corpus())]
+    options = dict(use_cache=not args.no_cache, warn=warn, timeout=args.timeout,
+                   stdin=getattr(args, "stdin", None))
     if not (progress and sys.stderr.isatty()):
-        return Engine(open_index(paths, use_cache=not args.no_cache))
+        return Engine(open_index(paths, **options))
     from qa.render import BuildProgress
 
     bar = BuildProgress(args.no_color)
     try:
-        return Engine(open_index(paths, use_cache=not args.no_cache, progress=bar))
+        return Engine(open_index(paths, progress=bar, **options))
     finally:
         bar.close()
+
+
+def _stdin_is_data() -> bool:
+    """Stdin is a pipe, a file or a socket: something was given on it (not a terminal, not
+    /dev/null, not closed)."""
+    try:
+        mode = os.fstat(0).st_mode
+    except (OSError, ValueError):
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISREG(mode) or stat.S_ISSOCK(mode)
+
+
+def _stdin_document(args) -> None:
+    """With -q, piped text is the document: read it now, and use it unless it is empty."""
+    from qa.corpus import read_stdin
+
+    data = read_stdin()
+    if data.strip():
+        args.corpus, args.stdin = ["-"], data
+
+
+def _extract(args) -> int:
+    """Print a source's text exactly as its citations count characters in it."""
+    from qa.corpus import CONTROL_TO_SPACE, extract, read_sources
+
+    if args.question or args.corpus:
+        raise UsageError("--extract prints a text and exits: give it alone, without -q or "
+                         "--corpus")
+    if os.path.isdir(args.extract):
+        raise UsageError(f"{args.extract}: is a folder: --extract takes one file, web page or -")
+    (source,) = read_sources([args.extract], warn=warn, timeout=args.timeout,
+                             use_cache=not args.no_cache)
+    # Controls become spaces one for one, so offsets still hold and nothing drives a terminal.
+    text = extract(source).text.translate(CONTROL_TO_SPACE)
+    sys.stdout.flush()
+    sys.stdout.buffer.write(text.encode("utf-8"))
+    return EXIT_ANSWERED
+
+
+def _cache_command(argv: list[str]) -> int:
+    """`qa cache`: where the cache is and what it holds; `--clear` empties it."""
+    import time
+
+    from qa import cache
+
+    p = _Parser(prog="qa cache", description="Show the cache of indexes and web pages, "
+                "or empty it.")
+    p.add_argument("--clear", action="store_true", help="remove every entry")
+    args = p.parse_args(argv)
+    folder = cache.cache_dir()
+    if folder is None:
+        raise QAError("there is no cache folder (no home folder): nothing is cached")
+    if args.clear:
+        count, size = cache.clear(folder)
+        sys.stdout.write(f"{_safe(str(folder))}: removed {count} file(s), {_size(size)}\n")
+        return EXIT_ANSWERED
+    cache.remove_stale(folder)
+    entries = cache.entries(folder)
+    total = sum(e.size for e in entries)
+    sys.stdout.write(f"{_safe(str(folder))}: {len(entries)} entr{'y' if len(entries) == 1 else 'ies'}"
+                     f", {_size(total)}\n")
+    for e in entries:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(e.modified))
+        sys.stdout.write(f"  {e.kind:<6} {_size(e.size):>9}  {when}  {_safe(e.label)}\n")
+    return EXIT_ANSWERED
+
+
+def _size(size: int) -> str:
+    """Bytes as KB or MB, for people."""
+    return f"{size / 2**20:.1f} MB" if size >= 2**20 else f"{size / 2**10:.0f} KB"
+
+
+def _safe(text: str) -> str:
+    from qa.render import safe_line
+
+    return safe_line(text)
 
 
 def _chat(engine, args):
@@ -186,10 +294,19 @@ def run(argv: list[str]) -> int:
         from qa.eval import main as eval_main
 
         return eval_main(argv[1:])
+    if argv[:1] == ["cache"]:
+        return _cache_command(argv[1:])
     args = build_parser().parse_args(argv)
     if args.no_color:
         os.environ["NO_COLOR"] = "1"
+    if args.extract is not None:
+        return _extract(args)
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    if "-" in args.corpus and not args.question:
+        raise UsageError("stdin cannot be both the document (--corpus -) and the questions: "
+                         "give the questions with -q")
+    if args.question and not args.corpus and _stdin_is_data():
+        _stdin_document(args)
     if args.question:
         asked = [q for q in args.question if q.strip()]
         if not asked:

@@ -454,7 +454,7 @@ def evaluate(gold: GoldSet, engine, k: int = 3) -> Report:
 def build_engine(gold: GoldSet, corpus: list[str], use_cache: bool = True):
     """The engine over the given corpus, or the one the gold file implies; spans resolved."""
     from qa.answer import Engine
-    from qa.corpus import decode, find_corpus_files
+    from qa.corpus import original_texts
     from qa.index import build_index, open_index
 
     if not corpus and gold.format == SQUAD:
@@ -475,8 +475,7 @@ def build_engine(gold: GoldSet, corpus: list[str], use_cache: bool = True):
         corpus = [str(bundled_corpus())]
     index = open_index(corpus, use_cache=use_cache)
     if gold.format == SQUAD:
-        originals = {f.name: decode(f.read_bytes()) for f in find_corpus_files(corpus)}
-        gold = answer_spans(gold, originals)
+        gold = answer_spans(gold, original_texts(corpus))
     return Engine(index), gold
 
 

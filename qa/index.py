@@ -5,14 +5,15 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import sys
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
 
+from qa import cache
 from qa import terms as terms_mod
 from qa.errors import CorpusError
 from qa.sentences import Sentence
@@ -25,7 +26,7 @@ B = 0.5
 # rank_bm25 floors a negative IDF (a term in over half the sentences) at EPSILON x mean IDF.
 EPSILON = 0.25
 # Bump when the cache layout or anything that changes the index content changes.
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 
 _LOWER_WORD = re.compile(r"(?<![\w'-])[a-z]{3,}(?![\w'-])")
 # The words of terms.WORD, or a newline: the end of a sentence in a chunk of joined sentences.
@@ -34,11 +35,16 @@ _TOKEN = re.compile(terms_mod.WORD.pattern + "|\n")
 CHUNK_SENTENCES = 20_000
 
 Progress = Callable[[str, int, int], None]
+Warn = Callable[[str], None]
 
 
 @dataclass(frozen=True, eq=False)
 class Index:
-    """Sentences in columns, and BM25 postings: for term t, docs[ptr[t]:ptr[t+1]] with weights."""
+    """Sentences in columns, and BM25 postings: for term t, docs[ptr[t]:ptr[t+1]] with weights.
+
+    `sources` has one name per loaded document (two files may share a name); a document's
+    sentences are consecutive, so `source_ids` never decreases.
+    """
 
     sources: tuple[str, ...]
     texts: str  # every sentence text, concatenated; text_offsets[i]:text_offsets[i+1] is one
@@ -63,17 +69,43 @@ class Index:
     # Every word of the text (normalised) and its terms, so that a question made of the text's
     # words is analysed without loading the stemmer (~10 ms of a `qa -q`).
     word_terms: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+    titles: tuple[str, ...] = ()  # per source: a web page's title, or ""
+    sections: tuple[str, ...] = ()  # the headings; section_ids[i] is sentence i's (-1: none)
+    section_ids: np.ndarray | None = field(default=None, repr=False)
+    pages: np.ndarray | None = field(default=None, repr=False)  # per sentence, from 1 (0: none)
+    # Sources left out when this was built, with why: said again whenever it is used.
+    skipped: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.doc_len)
 
+    @cached_property
+    def source_starts(self) -> np.ndarray:
+        """The index of each source's first sentence."""
+        return np.searchsorted(self.source_ids, np.arange(len(self.sources)), side="left")
+
     def text(self, i: int) -> str:
         return self.texts[self.text_offsets[i]:self.text_offsets[i + 1]]
 
+    def number(self, i: int) -> int:
+        """Sentence i's number within its own source, from 1."""
+        return i - int(self.source_starts[self.source_ids[i]]) + 1
+
+    def find(self, source: int, number: int) -> int | None:
+        """The index of a source's sentence by its number there, or None."""
+        i = int(self.source_starts[source]) + number - 1
+        ok = number >= 1 and i < len(self) and self.source_ids[i] == source
+        return i if ok else None
+
     def sentence(self, i: int) -> Sentence:
-        return Sentence(text=self.text(i), source=self.sources[self.source_ids[i]], index=i,
+        k = int(self.source_ids[i])
+        section = int(self.section_ids[i]) if self.section_ids is not None else -1
+        page = int(self.pages[i]) if self.pages is not None else 0
+        return Sentence(text=self.text(i), source=self.sources[k], index=i,
                         start=int(self.starts[i]), end=int(self.ends[i]),
-                        paragraph=int(self.paragraphs[i]))
+                        paragraph=int(self.paragraphs[i]), number=self.number(i),
+                        section=self.sections[section] if section >= 0 else None,
+                        page=page or None, title=(self.titles[k] if self.titles else "") or None)
 
     def sentences(self) -> Iterable[Sentence]:
         return (self.sentence(i) for i in range(len(self)))
@@ -166,9 +198,43 @@ def _chunk_terms(texts: list[str], words: _WordTerms) -> tuple[np.ndarray, np.nd
     return term_ids.astype(np.int32), np.repeat(sentence_of_token, per_token).astype(np.int32)
 
 
+def _columns(sentences: list[Sentence]) -> dict:
+    """The per-sentence and per-source fields of an Index, in one pass over the sentences.
+
+    A new source starts where the name changes or a sentence is number 1 of its document.
+    """
+    sources: list[str] = []
+    titles: list[str] = []
+    section_names: dict[str, int] = {}
+    n = len(sentences)
+    source_ids = np.empty(n, dtype=np.int32)
+    starts, ends, paragraphs = (np.empty(n, dtype=np.int64) for _ in range(3))
+    section_ids = np.full(n, -1, dtype=np.int32)
+    pages = np.zeros(n, dtype=np.int32)
+    previous = None
+    for i, s in enumerate(sentences):
+        if s.source != previous or s.number == 1:
+            sources.append(s.source)
+            titles.append(s.title or "")
+            previous = s.source
+        source_ids[i] = len(sources) - 1
+        starts[i], ends[i], paragraphs[i] = s.start, s.end, s.paragraph
+        if s.section is not None:
+            section_ids[i] = section_names.setdefault(s.section, len(section_names))
+        if s.page:
+            pages[i] = s.page
+    return dict(sources=tuple(sources), titles=tuple(titles), source_ids=source_ids,
+                starts=starts, ends=ends, paragraphs=paragraphs,
+                sections=tuple(section_names), section_ids=section_ids, pages=pages)
+
+
 def build_index(sentences: list[Sentence], progress: Progress | None = None,
-                k1: float = K1, b: float = B, epsilon: float = EPSILON) -> Index:
-    """Index sentences for BM25Okapi with rank_bm25's exact IDF and term weights."""
+                k1: float = K1, b: float = B, epsilon: float = EPSILON,
+                skipped: Iterable[str] = ()) -> Index:
+    """Index sentences for BM25Okapi with rank_bm25's exact IDF and term weights.
+
+    `skipped` says which sources were left out and why, to be said again on each use.
+    """
     if not sentences:
         raise CorpusError("no sentences to index")
     n = len(sentences)
@@ -219,8 +285,7 @@ def build_index(sentences: list[Sentence], progress: Progress | None = None,
     texts = "".join(s.text for s in sentences)
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum([len(s.text) for s in sentences], out=offsets[1:])
-    sources = tuple(dict.fromkeys(s.source for s in sentences))
-    src_id = {name: k for k, name in enumerate(sources)}
+    columns = _columns(sentences)
     terms_by_id = sorted(vocab, key=vocab.__getitem__)
     lowercase = np.zeros(len(vocab), dtype=np.bool_)
     for w in lowercase_words:
@@ -228,11 +293,7 @@ def build_index(sentences: list[Sentence], progress: Progress | None = None,
         if t is not None:
             lowercase[t] = True
     return Index(
-        sources=sources, texts=texts, text_offsets=offsets,
-        source_ids=np.array([src_id[s.source] for s in sentences], dtype=np.int32),
-        starts=np.array([s.start for s in sentences], dtype=np.int64),
-        ends=np.array([s.end for s in sentences], dtype=np.int64),
-        paragraphs=np.array([s.paragraph for s in sentences], dtype=np.int64),
+        texts=texts, text_offsets=offsets, **columns, skipped=tuple(skipped),
         vocab=vocab, surfaces=tuple(surfaces[t] for t in terms_by_id),
         df=df.astype(np.int64), idf=idf, ptr=ptr, docs=docs, weights=weights,
         lowercase=lowercase, tf=np.minimum(tf, np.iinfo(np.uint16).max).astype(np.uint16),
@@ -242,135 +303,171 @@ def build_index(sentences: list[Sentence], progress: Progress | None = None,
 
 
 # ---- the cache on disk: one .npz of plain arrays (np.load with allow_pickle=False) ----
+# Lists of strings are stored as text plus offsets (qa.cache.string_arrays), so no character a
+# file name or heading may hold can shift them; counts and offsets are checked on load.
 
-_STRINGS = ("texts", "sources", "vocab", "surfaces", "words", "word_terms")
 _ARRAYS = ("text_offsets", "source_ids", "starts", "ends", "paragraphs", "df", "idf", "ptr",
-           "docs", "weights", "tf", "lowercase", "doc_len")
-
-
-def cache_dir() -> Path | None:
-    """The user's cache folder for qa (XDG on Linux, ~/Library/Caches on macOS); None when
-    there is no home folder to put it in."""
-    try:
-        return _cache_dir()
-    except (RuntimeError, KeyError, OSError):  # no HOME and no passwd entry
-        return None
-
-
-def _cache_dir() -> Path:
-    if sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches"
-    elif os.name == "nt":
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "qa"
+           "docs", "weights", "tf", "lowercase", "doc_len", "section_ids", "pages")
+_STRING_LISTS = ("sources", "titles", "sections", "vocab", "surfaces", "words", "skipped",
+                 "key")
 
 
 def cache_key(contents: Iterable[tuple[str, bytes]], version: str) -> str:
-    """A key for the index built from these (name, bytes) files by this version of qa."""
+    """A key for the index built from these (name, bytes) sources by this version of qa."""
     h = hashlib.blake2b(digest_size=20)
     h.update(f"qa {version} format {CACHE_FORMAT} k1 {K1} b {B} eps {EPSILON}\0".encode())
     for name, data in contents:
-        h.update(name.encode("utf-8", "surrogatepass") + b"\0")
+        h.update(len(name).to_bytes(8, "little") + name.encode("utf-8", "surrogatepass"))
         h.update(len(data).to_bytes(8, "little") + hashlib.blake2b(data).digest())
     return h.hexdigest()
 
 
-def save_index(index: Index, path: Path) -> None:
+def save_index(index: Index, path: Path, key: str = "", label: str = "") -> None:
     """Write atomically (temp file + rename) with user-only permissions."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     meta = np.array([CACHE_FORMAT, index.avgdl, index.k1, index.b], dtype=np.float64)
+    n = len(index)
+    arrays = {k: getattr(index, k) for k in _ARRAYS}
+    if arrays["section_ids"] is None:
+        arrays["section_ids"] = np.full(n, -1, dtype=np.int32)
+    if arrays["pages"] is None:
+        arrays["pages"] = np.zeros(n, dtype=np.int32)
     strings = {
-        "texts": index.texts,
-        "sources": "\n".join(index.sources),
-        "vocab": "\n".join(sorted(index.vocab, key=index.vocab.__getitem__)),
-        "surfaces": "\n".join(index.surfaces),
-        "words": "\n".join(index.word_terms),
-        "word_terms": "\n".join(" ".join(ts) for ts in index.word_terms.values()),
-    }
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, meta=meta, **{k: getattr(index, k) for k in _ARRAYS},
-                     **{k: np.frombuffer(v.encode("utf-8", "surrogatepass"), dtype=np.uint8)
-                        for k, v in strings.items()})
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+        "sources": index.sources, "titles": index.titles or ("",) * len(index.sources),
+        "sections": index.sections, "vocab": sorted(index.vocab, key=index.vocab.__getitem__),
+        "surfaces": index.surfaces, "words": list(index.word_terms),
+        "skipped": index.skipped, "key": [key]}
+    framed = {}
+    for name, values in strings.items():
+        framed.update(cache.string_arrays(name, values))
+    word_term_ids = np.fromiter((index.vocab[t] for ts in index.word_terms.values() for t in ts),
+                                dtype=np.int32)
+    word_term_counts = np.fromiter(map(len, index.word_terms.values()), dtype=np.int32,
+                                   count=len(index.word_terms))
+    texts = np.frombuffer(index.texts.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    cache.write_entry(path, {"meta": meta, "texts": texts, **arrays, **framed,
+                             "word_term_ids": word_term_ids,
+                             "word_term_counts": word_term_counts},
+                      label or f"{len(index)} sentences")
 
 
-def load_index(path: Path) -> Index | None:
-    """The cached index, or None when it is missing, corrupt or from another format."""
+def load_index(path: Path, key: str | None = None) -> Index | None:
+    """The cached index, or None when it is missing, corrupt, from another format, or (with
+    `key`) built from other content."""
     try:
         with np.load(path, allow_pickle=False) as z:
             meta = z["meta"]
             if int(meta[0]) != CACHE_FORMAT:
                 return None
+            if key is not None and cache.read_strings(z, "key", 1)[0] != key:
+                return None
             arrays = {k: z[k] for k in _ARRAYS}
-            strings = {k: bytes(z[k]).decode("utf-8", "surrogatepass")
-                       for k in _STRINGS}
+            strings = {k: cache.read_strings(z, k) for k in _STRING_LISTS}
+            texts = bytes(z["texts"]).decode("utf-8", "surrogatepass")
+            word_term_ids, word_term_counts = z["word_term_ids"], z["word_term_counts"]
     except Exception:  # any damage at all means: rebuild
         return None
-    vocab_list = strings["vocab"].split("\n") if strings["vocab"] else []
-    surfaces = strings["surfaces"].split("\n") if strings["surfaces"] else []
-    words = strings["words"].split("\n") if strings["words"] else []
-    word_terms = strings["word_terms"].split("\n") if strings["word_terms"] else []
-    n = len(arrays["doc_len"])
-    if (len(words) != len(word_terms) or len(arrays["ptr"]) != len(vocab_list) + 1 or len(surfaces) != len(vocab_list)
-            or len(arrays["text_offsets"]) != n + 1 or n == 0
-            or int(arrays["text_offsets"][-1]) != len(strings["texts"])
+    n, vocab_list = len(arrays["doc_len"]), strings["vocab"]
+    per_sentence = ("source_ids", "starts", "ends", "paragraphs", "section_ids", "pages")
+    per_term = ("surfaces", "df", "idf", "lowercase")
+    if (n == 0 or any(len(arrays[k]) != n for k in per_sentence)
+            or len(arrays["text_offsets"]) != n + 1 or int(arrays["text_offsets"][-1]) != len(texts)
+            or np.any(np.diff(arrays["text_offsets"]) < 0)
+            or len(strings["titles"]) != len(strings["sources"])
+            or int(arrays["source_ids"][0]) != 0 or np.any(np.diff(arrays["source_ids"]) < 0)
+            or int(arrays["source_ids"][-1]) >= len(strings["sources"])
+            or int(arrays["section_ids"].min()) < -1
+            or int(arrays["section_ids"].max()) >= len(strings["sections"])
+            or len(arrays["ptr"]) != len(vocab_list) + 1
+            or any(len(strings[k] if k in strings else arrays[k]) != len(vocab_list)
+                   for k in per_term)
             or not int(arrays["ptr"][-1]) == len(arrays["docs"]) == len(arrays["weights"])
-            == len(arrays["tf"])):
+            == len(arrays["tf"])
+            or (len(arrays["docs"]) and (int(arrays["docs"].min()) < 0
+                                         or int(arrays["docs"].max()) >= n))
+            or len(word_term_counts) != len(strings["words"])
+            or int(word_term_counts.sum()) != len(word_term_ids)
+            or (len(word_term_ids) and (int(word_term_ids.min()) < 0
+                                        or int(word_term_ids.max()) >= len(vocab_list)))):
         return None
-    return Index(sources=tuple(strings["sources"].split("\n")), texts=strings["texts"],
-                 vocab={t: i for i, t in enumerate(vocab_list)}, surfaces=tuple(surfaces),
-                 avgdl=float(meta[1]), k1=float(meta[2]), b=float(meta[3]),
-                 word_terms={w: tuple(ts.split()) for w, ts in zip(words, word_terms)}, **arrays)
+    flat = iter([vocab_list[t] for t in word_term_ids.tolist()])
+    word_terms = {w: tuple(islice(flat, c))
+                  for w, c in zip(strings["words"], word_term_counts.tolist())}
+    return Index(sources=tuple(strings["sources"]), titles=tuple(strings["titles"]),
+                 sections=tuple(strings["sections"]), skipped=tuple(strings["skipped"]),
+                 texts=texts, vocab={t: i for i, t in enumerate(vocab_list)},
+                 surfaces=tuple(strings["surfaces"]), avgdl=float(meta[1]), k1=float(meta[2]),
+                 b=float(meta[3]), word_terms=word_terms, **arrays)
 
 
-def open_index(paths: list[str], use_cache: bool = True,
-               progress: Progress | None = None) -> Index:
-    """Read, clean, split and index the given files or folders, through the cache if allowed."""
+def _where(paths: list[str]) -> list[str]:
+    """What the sources are (not what they hold): their cache entry is named for this, and
+    replaced when their content changes."""
+    return [p if p == "-" or re.match(r"https?://", p, re.IGNORECASE) else os.path.abspath(p)
+            for p in paths]
+
+
+def open_index(paths: list[str], use_cache: bool = True, progress: Progress | None = None,
+               warn: Warn | None = None, timeout: float | None = None,
+               stdin: bytes | None = None) -> Index:
+    """Read, clean, split and index the given sources (files, folders, "-" for stdin, URLs),
+    through the cache if allowed. `warn` gets one line per source skipped."""
     from qa import __version__
-    from qa.corpus import decode, document_from_text, find_corpus_files, read_bytes
+    from qa.corpus import read_sources
 
-    files = find_corpus_files(paths)
-    contents: list[tuple[str, bytes]] = []
-    for f in files:
-        contents.append((f.name, read_bytes(f)))  # bounded read; binary files refused
+    sources = read_sources(paths, warn=warn, timeout=timeout, use_cache=use_cache, stdin=stdin)
+    key = cache_key(((f"{s.format}:{s.name}", s.data) for s in sources), __version__)
+    path = cache.entry_path("index", "\0".join(_where(paths))) if use_cache else None
+    if path is None:
+        return _build(sources, progress, warn)
+    cache.remove_stale(path.parent)
+    cached = load_index(path, key)
+    if cached is None:
+        def waiting() -> None:
+            if progress:
+                progress("waiting for another qa building this index", 0, 0)
 
-    folder = cache_dir()
-    path = folder / f"{cache_key(contents, __version__)}.npz" if folder else None
-    use_cache = use_cache and path is not None
-    if use_cache:
-        cached = load_index(path)
-        if cached is not None:
-            return cached
+        with cache.build_lock(path, on_wait=waiting):
+            cached = load_index(path, key)  # built by the process we waited for
+            if cached is None:
+                index = _build(sources, progress, warn)
+                names = ("stdin" if p == "-" else p for p in _where(paths))
+                label = (f"{', '.join(names)} "
+                         f"({len(index.sources)} file(s), {len(index)} sentences)")
+                try:
+                    save_index(index, path, key, label)
+                except OSError:
+                    pass  # an unwritable cache folder only costs the next start its time
+                return index
+    for line in cached.skipped:
+        if warn:
+            warn(line)
+    return cached
 
+
+def _build(sources: list, progress: Progress | None, warn: Warn | None) -> Index:
+    from qa.corpus import document_from_source
     from qa.sentences import split_sentences
 
-    docs = []
-    for k, f in enumerate(files):
+    docs, skipped = [], []
+    for k, source in enumerate(sources):
         if progress:
-            progress("reading", k, len(files))
-        name, data = contents[k]
-        contents[k] = (name, b"")  # the bytes are hashed already: let them go as we decode
-        docs.append(document_from_text(decode(data), name, str(f)))
-        del data
-    if progress:
-        progress("reading", len(files), len(files))
-    sentences = split_sentences(docs, progress=progress)
-    del docs, contents  # at a million sentences the texts weigh hundreds of megabytes
-    index = build_index(sentences, progress)
-    del sentences
-    if use_cache:
+            progress("reading", k, len(sources))
+        sources[k] = None  # the bytes are hashed already: let them go as we extract
         try:
-            save_index(index, path)
-        except OSError:
-            pass  # an unwritable cache folder only costs the next start its time
+            docs.append(document_from_source(source))
+        except CorpusError as e:
+            if not source.optional:
+                raise
+            skipped.append(f"skipped {e}")
+            if warn:
+                warn(skipped[-1])
+        del source
+    if progress:
+        progress("reading", len(sources), len(sources))
+    if not docs:
+        raise CorpusError("nothing usable to read: every file was skipped")
+    sentences = split_sentences(docs, progress=progress)
+    del docs  # at a million sentences the texts weigh hundreds of megabytes
+    index = build_index(sentences, progress, skipped=skipped)
+    del sentences
     return index

@@ -6,11 +6,14 @@ import json
 import re
 from typing import TYPE_CHECKING
 
+from qa.sentences import escaped_name
+
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
 
     from qa.answer import Answer, Hit
+    from qa.sentences import Sentence
 
 # C0/C1 controls, DEL, bidi controls and lone surrogates (undecodable command-line bytes): shown
 # as visible escapes, never sent to a terminal. Tab and newline are layout, and left alone.
@@ -105,12 +108,19 @@ def safe(text: str) -> str:
 
 
 def safe_line(text: str) -> str:
-    """Text for one line of a terminal or log: `safe`, and line breaks and tabs as spaces."""
+    """Text for one line of a terminal or log: `safe`, and line breaks and tabs escaped too."""
     return safe(text).translate(_LINE_BREAKS)
 
 
-# What `safe` leaves that would still break a line for a reader of lines (str.splitlines).
-_LINE_BREAKS = str.maketrans({"\n": " ", "\t": " ", "\u2028": " ", "\u2029": " "})
+# What `safe` leaves that would still break a line for a reader of lines (str.splitlines):
+# escaped like the other controls, so "a\nb.txt" cannot pass for "a b.txt" or two lines.
+_LINE_BREAKS = str.maketrans({"\n": "\\x0a", "\t": "\\x09", "\u2028": "\\u2028",
+                              "\u2029": "\\u2029"})
+
+
+def safe_name(name: str) -> str:
+    """A source name for one line: bytes that were not UTF-8 as \\xNN, controls escaped."""
+    return safe_line(escaped_name(name) or name)
 
 
 def json_line(answer: Answer) -> str:
@@ -127,9 +137,33 @@ def corrections(answer: Answer) -> str:
                      for typed, searched in answer.corrections)
 
 
-def _citation(hit: Hit) -> str:
-    s = hit.sentence
-    return f"{safe(s.source)}, sentence {s.index + 1}, chars {s.start}-{s.end}"
+def source_label(s: Sentence) -> str:
+    """A sentence's source on one line: its name, a web page's title, the section, the page."""
+    where = safe_name(s.source)
+    if s.title:
+        where += f' "{safe_line(s.title)}"'
+    if s.section and s.section != s.title:  # a page's first heading is often its title
+        where += f', section "{safe_line(s.section)}"'
+    if s.page:
+        where += f", page {s.page}"
+    return where
+
+
+def citation(s: Sentence) -> str:
+    """Where a sentence is, on one line: its source, its number there, and its character
+    offsets in the source's text (what `qa --extract` prints)."""
+    return f"{source_label(s)}, sentence {s.number_in_source}, chars {s.start}-{s.end}"
+
+
+def lead_label(s: Sentence) -> str:
+    """A lead's source and number, short: "notes.md, sentence 6" (with the page of a PDF)."""
+    page = f", page {s.page}" if s.page else ""
+    return f"{safe_name(s.source)}{page}, sentence {s.number_in_source}"
+
+
+def sentence_ref(s: Sentence) -> str:
+    """How the chat names a sentence for /show: "notes.md#6"."""
+    return f"{safe_name(s.source)}#{s.number_in_source}"
 
 
 def _shorten(text: str, limit: int = LEAD_CHARS) -> str:
@@ -148,7 +182,7 @@ def plain(answer: Answer, echo_question: bool = False, searched: str | None = No
         lines.append(f"Answer: {safe(answer.answer or '')}")
         if answer.spans:
             lines.append(f"  \"{safe(best.sentence.text)}\"")
-        lines.append(f"  -- {_citation(best)}")
+        lines.append(f"  -- {citation(best.sentence)}")
         rest = answer.hits[1:]
         title = "Also:"
     else:
@@ -159,7 +193,7 @@ def plain(answer: Answer, echo_question: bool = False, searched: str | None = No
     if rest:
         lines.append(title)
         for h in rest:
-            lines.append(f"  [{h.score:.2f}] sentence {h.sentence.index + 1}: "
+            lines.append(f"  [{h.score:.2f}] {lead_label(h.sentence)}: "
                          f"{safe(_shorten(h.sentence.text))}")
     return "\n".join(lines)
 
@@ -194,7 +228,7 @@ def rich_answer(answer: Answer, console: Console) -> None:
         if answer.spans:
             console.print(Padding(_highlight(best.sentence.text, best.matched, answer.spans),
                                   (0, 0, 0, 2)))
-        console.print(Padding(Text(_citation(best), style="dim"), (0, 0, 0, 2)))
+        console.print(Padding(Text(citation(best.sentence), style="dim"), (0, 0, 0, 2)))
         rest, title = answer.hits[1:], "also relevant"
     else:
         console.print(Text("The text does not seem to answer this"
@@ -204,6 +238,6 @@ def rich_answer(answer: Answer, console: Console) -> None:
     if rest:
         console.print(Text(title, style="dim italic"))
         for h in rest:
-            line = Text(f"  {h.score:5.2f}  #{h.sentence.index + 1}  ", style="dim")
+            line = Text(f"  {h.score:5.2f}  {sentence_ref(h.sentence)}  ", style="dim")
             line.append(Text(safe(_shorten(h.sentence.text)), style="dim"))
             console.print(line, no_wrap=True, overflow="ellipsis")  # one line, cut to the width

@@ -175,35 +175,63 @@ def _cmd_top(s: Session, arg: str) -> None:
     s.say(f"showing {s.top} sentence(s) per answer")
 
 
+def _show_target(s: Session, arg: str) -> int:
+    """The sentence /show means: "N" or "#N" in the last answer's source (or the first),
+    "NAME#N" in the source of that name, nothing: the last answer's sentence."""
+    index = s.engine.index
+    last = s.last.answer.hits[0].sentence if s.last and s.last.answer.hits else None
+    source = int(index.source_ids[last.index]) if last and last.index < len(index) else 0
+    if not arg:
+        if last is None:
+            raise UsageError(_show_usage(index, source))
+        return last.index
+    name, _, number = arg.rpartition("#")
+    if name:
+        named = [k for k, n in enumerate(index.sources) if n == name]
+        if not named:
+            raise UsageError(f"no source named {render.safe_line(name)}: /sources lists them")
+        source = named[0]
+    try:
+        n = int(number)
+    except ValueError:
+        raise UsageError(_show_usage(index, source)) from None
+    i = index.find(source, n)
+    if i is None:
+        raise UsageError(f"no sentence {n}: {render.safe_name(index.sources[source])} has "
+                         f"sentences 1 to {_count(index, source)}")
+    return i
+
+
+def _count(index, source: int) -> int:
+    return int(np.searchsorted(index.source_ids, source, side="right")
+               - index.source_starts[source])
+
+
+def _show_usage(index, source: int) -> str:
+    return (f"usage: /show N, with N from 1 to {_count(index, source)}, or /show NAME#N for "
+            "another source")
+
+
 def _cmd_show(s: Session, arg: str) -> None:
     index = s.engine.index
-    if not arg and s.last and s.last.answer.hits:
-        i = s.last.answer.hits[0].sentence.index
-    elif not arg:
-        raise UsageError(f"usage: /show N, with N from 1 to {len(index)}")
-    else:
-        try:
-            n = int(arg.lstrip("#"))
-        except ValueError:
-            raise UsageError(f"usage: /show N, with N from 1 to {len(index)}") from None
-        if not 1 <= n <= len(index):
-            raise UsageError(f"no sentence {n}: the text has sentences 1 to {len(index)}")
-        i = n - 1
+    i = _show_target(s, arg)
     numbered = Table.grid(padding=(0, 1, 0, 0))  # a hanging indent: wrapped lines align
     numbered.add_column(no_wrap=True)
     numbered.add_column()
     for j in index.neighbours(i, radius=SHOW_RADIUS):
-        numbered.add_row(Text(f"#{j + 1}", style="bold cyan" if j == i else "dim"),
+        numbered.add_row(Text(f"#{index.number(j)}", style="bold cyan" if j == i else "dim"),
                          Text(render.safe(index.text(j)), style="bold" if j == i else "dim"))
     s.console.print(numbered)
     sent = index.sentence(i)
     para = index.paragraph_of(i)
-    s.console.print(Text(f"paragraph {sent.paragraph + 1} (sentences {para.start + 1}-{para.stop})",
-                         style="italic"))
+    s.console.print(Text(f"paragraph {sent.paragraph + 1} (sentences {index.number(para.start)}"
+                         f"-{index.number(para.stop - 1)})", style="italic"))
     body = Text(" ").join(Text(render.safe(index.text(j)), style="bold" if j == i else "")
                           for j in para)
     s.console.print(Padding(body, (0, 0, 0, 2)))
-    s.say(f"{sent.source}, sentence {i + 1} of {len(index)}, chars {sent.start}-{sent.end}")
+    k = int(index.source_ids[i])
+    s.say(f"{render.source_label(sent)}, sentence {sent.number} of {_count(index, k)}, "
+          f"chars {sent.start}-{sent.end} (in the text qa --extract prints)")
 
 
 def _bar(value: float, top: float) -> Text:
@@ -229,7 +257,8 @@ def _cmd_why(s: Session, arg: str) -> None:
         word = index.surfaces[index.vocab[t]] if t in index.vocab else t
         rows.append((word, w, t in index.vocab, index.idf_of(t), tf, contrib * w))
     top = max((r[5] for r in rows), default=0.0)
-    table = Table(title=Text(f"why #{i + 1} ranked {rank}", style="bold"), box=box.SIMPLE_HEAD,
+    table = Table(title=Text(f"why {render.sentence_ref(hit.sentence)} ranked {rank}",
+                             style="bold"), box=box.SIMPLE_HEAD,
                   title_justify="left")
     for name, just in (("term", "left"), ("weight", "right"), ("IDF", "right"),
                        ("tf", "right"), ("BM25", "right"), ("", "left")):
@@ -264,7 +293,7 @@ def _cmd_why(s: Session, arg: str) -> None:
         s.say("this was a low-confidence lead: coverage was below the bar for an answer")
     if len(answer.hits) > rank:
         nxt = answer.hits[rank]
-        s.say(f"next: #{nxt.sentence.index + 1} scored {nxt.score:.2f} "
+        s.say(f"next: {render.sentence_ref(nxt.sentence)} scored {nxt.score:.2f} "
               f"({nxt.score - hit.score:+.2f}); /why {rank + 1} explains it")
 
 
@@ -274,17 +303,21 @@ def _cmd_sources(s: Session, arg: str) -> None:
     table = Table(box=box.SIMPLE_HEAD, show_edge=False)
     table.add_column("document")
     table.add_column("sentences", justify="right")
-    table.add_column("first", justify="right")
+    table.add_column("title")
     for k, name in enumerate(index.sources):
-        first = int(np.argmax(index.source_ids == k)) + 1
-        table.add_row(Text(render.safe(name)), str(int(counts[k])), f"#{first}")
+        title = index.titles[k] if index.titles else ""
+        table.add_row(Text(render.safe_name(name)), str(int(counts[k])),
+                      Text(render.safe_line(title)))
     s.console.print(table)
     s.say(f"{len(index.sources)} document(s), {len(index)} sentences")
+    for line in index.skipped:
+        s.say(line, style="yellow")
 
 
 def _cmd_load(s: Session, arg: str) -> None:
     if not arg:
-        raise UsageError("usage: /load PATH (a .txt/.md file or a folder of them)")
+        raise UsageError("usage: /load SOURCE (a file, a folder or a web page: "
+                         "text, Markdown, HTML or PDF)")
     from qa.index import open_index
 
     path = os.path.expanduser(arg.strip().strip("'\""))
@@ -294,7 +327,8 @@ def _cmd_load(s: Session, arg: str) -> None:
     before = len(s.engine.index)
     bar = render.BuildProgress(console=s.console) if s.console.is_terminal else None
     try:
-        engine = Engine(open_index(paths, progress=bar))
+        engine = Engine(open_index(paths, progress=bar,
+                                   warn=lambda line: s.say(line, style="yellow")))
     finally:
         if bar is not None:
             bar.close()
@@ -302,7 +336,7 @@ def _cmd_load(s: Session, arg: str) -> None:
     s.conversation.engine = engine
     if s.on_load:
         s.on_load()
-    s.say(f"loaded {path}: {len(engine.index)} sentences now ({len(engine.index) - before:+d}), "
+    s.say(f"loaded {render.safe_line(path)}: {len(engine.index)} sentences now ({len(engine.index) - before:+d}), "
           f"{len(engine.index.sources)} document(s); the conversation goes on", style="green")
 
 
@@ -331,7 +365,8 @@ def conversation_markdown(s: Session) -> str:
     """The session's questions, answers and citations as Markdown."""
     index = s.engine.index
     out = ["# qa conversation", "",
-           f"Text: {', '.join(index.sources)} ({len(index)} sentences)", ""]
+           f"Text: {', '.join(map(render.safe_name, index.sources))} ({len(index)} sentences)",
+           ""]
     for k, turn in enumerate(s.log, 1):
         a = turn.answer
         out += [f"## {k}. {turn.question}", ""]
@@ -340,13 +375,11 @@ def conversation_markdown(s: Session) -> str:
         if a.found and a.hits:
             best = a.hits[0].sentence
             out += [f"**{a.answer}**", ""] + ([f"> {best.text}", ""] if a.spans else []) + [
-                    f"\u2014 {best.source}, sentence {best.index + 1}, "
-                    f"chars {best.start}-{best.end}", ""]
+                    f"\u2014 {render.citation(best)}", ""]
         else:
             out += ["*The text does not seem to answer this.*", ""]
             for h in a.hits:
-                out.append(f"- lead, sentence {h.sentence.index + 1} ({h.sentence.source}): "
-                           f"{h.sentence.text}")
+                out.append(f"- lead, {render.lead_label(h.sentence)}: {h.sentence.text}")
             out.append("")
     return "\n".join(out)
 
@@ -373,14 +406,14 @@ def _cmd_new(s: Session, arg: str) -> None:
 
 COMMANDS = [
     Command("help", "", "this table", _cmd_help),
-    Command("show", "N", "sentence N with its neighbours, paragraph and position "
-            "(default: the last answer's)", _cmd_show),
+    Command("show", "N", "sentence N (of the last answer's source; NAME#N for another) with "
+            "its neighbours, paragraph and position (default: the last answer's)", _cmd_show),
     Command("context", "N", "the same as /show", _cmd_show),
     Command("why", "[N]", "why the last answer's sentence (or lead N) won: terms, IDF, BM25",
             _cmd_why),
     Command("explain", "[N]", "the same as /why", _cmd_why),
     Command("sources", "", "the loaded documents with sentence counts", _cmd_sources),
-    Command("load", "PATH", "add a document or folder without restarting", _cmd_load),
+    Command("load", "SOURCE", "add a file, folder or web page without restarting", _cmd_load),
     Command("top", "N", "show N sentences per answer", _cmd_top),
     Command("json", "", "toggle printing the raw JSON of each answer", _cmd_json),
     Command("history", "", "the questions asked so far, with their answers", _cmd_history),
@@ -566,7 +599,7 @@ def handle_line(s: Session, line: str) -> None:
             else:
                 ask(s, text)
         except QAError as e:
-            s.console.print(Text(render.safe(str(e)), style="red"))
+            s.console.print(Text(render.safe_line(str(e)), style="red"))
         except KeyboardInterrupt:
             s.say("interrupted", style="yellow")
             return
@@ -580,9 +613,10 @@ def handle_line(s: Session, line: str) -> None:
 def _toolbar(s: Session) -> Callable[[], list[tuple[str, str]]]:
     def bottom_toolbar():
         index = s.engine.index
-        name = index.sources[0] if len(index.sources) == 1 else f"{len(index.sources)} documents"
+        name = (render.safe_name(index.sources[0]) if len(index.sources) == 1
+                else f"{len(index.sources)} documents")
         return [("class:bottom-toolbar",
-                 f" {render.safe(name)} \u00b7 {len(index)} sentences \u00b7 Tab completes "
+                 f" {name} \u00b7 {len(index)} sentences \u00b7 Tab completes "
                  f"\u00b7 \u2191 history \u00b7 /help \u00b7 Ctrl-D quits ")]
     return bottom_toolbar
 
@@ -622,7 +656,7 @@ def run_repl(engine: Engine, top: int = 3, no_color: bool = False, input=None,
         bottom_toolbar=_toolbar(s), input=input, output=output,
         color_depth=None if not no_color else _monochrome())
     index = engine.index
-    names = ", ".join(render.safe(n) for n in index.sources[:3])
+    names = ", ".join(render.safe_name(n) for n in index.sources[:3])
     more = f" and {len(index.sources) - 3} more" if len(index.sources) > 3 else ""
     console.print(Text(f"qa: {names}{more}, {len(index)} sentences. "
                        "Ask a question; /help for commands, Ctrl-D to leave.", style="dim"))

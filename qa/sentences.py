@@ -17,18 +17,62 @@ MIN_SENTENCE_WORDS = 3
 # many characters, so one "sentence" cannot be a whole file.
 MAX_SENTENCE_CHARS = 2000
 _WORD = re.compile(r"[^\W_]{2,}")
+# Lone surrogates: bytes of a file name that were not UTF-8 (os.fsdecode's surrogateescape).
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
 class Sentence:
-    """One sentence: its text and where it stands in its source file."""
+    """One sentence: its text and where it stands in its source."""
 
     text: str
     source: str
     index: int  # position among all loaded sentences, from 0
-    start: int  # character offsets in the original file: original[start:end] is this sentence
+    # Character offsets in the source's text (the file as open() reads it, or the text
+    # `qa --extract` prints for other formats): text[start:end] is this sentence.
+    start: int
     end: int
     paragraph: int  # paragraph number among all loaded paragraphs, from 0
+    number: int = 0  # position within its own source, from 1 (0: not known)
+    section: str | None = None  # the heading it stands under
+    page: int | None = None  # its page, from 1, in a paged format (PDF)
+    title: str | None = None  # its web page's title
+
+    @property
+    def number_in_source(self) -> int:
+        return self.number or self.index + 1
+
+    def to_json(self, score: float | None = None) -> dict:
+        """This sentence in the JSON Lines schema (with the hit's score when given)."""
+        out: dict = {"text": self.text}
+        if score is not None:
+            out["score"] = score
+        out.update(source=readable_name(self.source), start=self.start, end=self.end,
+                   number=self.number_in_source, section=self.section, page=self.page,
+                   title=self.title, source_bytes=escaped_name(self.source))
+        return out
+
+
+def _name_bytes(name: str) -> bytes | None:
+    """A name's bytes as the file system has them; None when it holds no undecodable bytes."""
+    if not _SURROGATES.search(name):
+        return None
+    try:
+        return name.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogatepass")
+
+
+def readable_name(name: str) -> str:
+    """A source name as valid Unicode: bytes that are not UTF-8 become U+FFFD."""
+    raw = _name_bytes(name)
+    return name if raw is None else raw.decode("utf-8", "replace")
+
+
+def escaped_name(name: str) -> str | None:
+    """A name with undecodable bytes, those bytes as \\xNN escapes; None when it has none."""
+    raw = _name_bytes(name)
+    return None if raw is None else raw.decode("utf-8", "backslashreplace")
 
 
 # Distinct Punkt break contexts remembered per load ("word. Next"); a book has far fewer
@@ -107,7 +151,7 @@ def _cap(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 def split_sentences(docs: list[Document], first_index: int = 0, first_paragraph: int = 0,
                     progress: Callable[[str, int, int], None] | None = None) -> list[Sentence]:
-    """Sentences of every document, numbered across them in order.
+    """Sentences of every document, numbered across them in order and within each document.
 
     `progress("splitting", characters done, characters in all)` is called now and then.
     """
@@ -122,12 +166,17 @@ def split_sentences(docs: list[Document], first_index: int = 0, first_paragraph:
     tokenizer = _tokenizer(_training_text([doc.text for doc in docs])) if docs else None
     for doc in docs:
         punkt_text = doc.text.translate(QUOTES_TO_ASCII)
+        first_of_doc = len(sentences)
         for p_start, p_end in doc.paragraphs:
             for s, e in _spans(tokenizer, punkt_text[p_start:p_end]):
                 start, end = doc.original_span(p_start + s, p_start + e)
                 sentences.append(Sentence(text=doc.text[p_start + s:p_start + e], source=doc.name,
                                           index=first_index + len(sentences),
-                                          start=start, end=end, paragraph=paragraph))
+                                          start=start, end=end, paragraph=paragraph,
+                                          number=len(sentences) - first_of_doc + 1,
+                                          section=doc.section_at(start) if doc.sections else None,
+                                          page=doc.page_at(start) if doc.pages else None,
+                                          title=doc.title))
             paragraph += 1
             if progress and done + p_end - reported >= step:
                 reported = done + p_end

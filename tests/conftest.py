@@ -65,3 +65,119 @@ def wait_for_prompt(child) -> None:
     """
     child.expect_exact("\x1b[?2004h")  # bracketed paste on: a new prompt, in raw mode
     child.expect_exact("\x1b[?25h")  # the cursor shown: drawn and waiting
+def minimal_pdf(pages: list[list[str]]) -> bytes:
+    """A PDF with a text layer: one page per list, one line of Helvetica per string."""
+    def escape(line: str) -> str:
+        return line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               f"<< /Type /Pages /Kids [{' '.join(f'{4 + 2 * i} 0 R' for i in range(len(pages)))}]"
+               f" /Count {len(pages)} >>".encode(),
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    for i, lines in enumerate(pages):
+        stream = ("BT /F1 12 Tf 14 TL 72 720 Td "
+                  + " ".join(f"({escape(line)}) Tj T*" for line in lines) + " ET").encode("latin-1")
+        objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources "
+                       f"<< /Font << /F1 3 0 R >> >> /Contents {5 + 2 * i} 0 R >>".encode())
+        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
+    out, offsets = b"%PDF-1.4\n", []
+    for k, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (k, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return out
+
+
+class _Site:
+    """Pages served on 127.0.0.1 for the web-page tests, and how often each was asked for."""
+
+    def __init__(self) -> None:
+        import collections
+        import http.server
+        import threading
+
+        from tests.documents import HTML, MARKDOWN, PDF_PAGES
+
+        self.hits: collections.Counter[str] = collections.Counter()
+        self.routes = {
+            "/article.html": (200, "text/html; charset=utf-8", HTML.encode()),
+            "/notes.md": (200, "text/markdown", MARKDOWN.encode()),
+            "/report.pdf": (200, "application/pdf", minimal_pdf(PDF_PAGES)),
+            "/image.png": (200, "image/png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64),
+            "/missing": (404, "text/html", b"<p>Not here</p>"),
+        }
+        site = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                site.hits[self.path] += 1
+                try:
+                    site.answer(self)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up, as it should
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def answer(self, h) -> None:
+        import time
+
+        path = h.path
+        if path == "/loop":
+            h.send_response(302)
+            h.send_header("Location", "/loop")
+            h.end_headers()
+        elif path == "/slow":
+            time.sleep(3)
+            self._send(h, 200, "text/html", b"<p>Too late.</p>")
+        elif path == "/huge":  # says it is 200 MB
+            h.send_response(200)
+            h.send_header("Content-Type", "text/html")
+            h.send_header("Content-Length", str(200 * 2**20))
+            h.end_headers()
+            h.wfile.write(b"<p>" + b"word " * 1000)
+        elif path == "/stream":  # no length: goes on until the client stops reading
+            h.send_response(200)
+            h.send_header("Content-Type", "text/plain")
+            h.end_headers()
+            for _ in range(100):
+                h.wfile.write(b"The rocket was launched. " * 40_000)
+        elif path == "/once.html":  # the page the first time, an error after
+            if self.hits[path] == 1:
+                self._send(h, 200, "text/html", self.routes["/article.html"][2])
+            else:
+                self._send(h, 500, "text/html", b"<p>down</p>")
+        else:
+            self._send(h, *self.routes.get(path, (404, "text/plain", b"no such page")))
+
+    @staticmethod
+    def _send(h, code: int, ctype: str, body: bytes) -> None:
+        h.send_response(code)
+        h.send_header("Content-Type", ctype)
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        h.wfile.write(body)
+
+
+@pytest.fixture(scope="session")
+def site():
+    s = _Site()
+    yield s
+    s.server.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy_for_local_pages(monkeypatch):
+    """The local test server is reached directly, whatever proxy the environment names."""
+    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy",
+                 "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")

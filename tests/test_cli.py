@@ -53,7 +53,8 @@ def test_json_lines_schema(qa_env):
     assert first["answer"] == "Dmitry Rogozin and Zhang Keijan"
     assert len(first["sentences"]) == 2
     s = first["sentences"][0]
-    assert set(s) == {"text", "score", "source", "start", "end"}
+    assert list(s) == ["text", "score", "source", "start", "end", "number", "section", "page",
+                       "title", "source_bytes"]
     original = ARTICLE.read_text(encoding="utf-8")
     assert " ".join(original[s["start"]:s["end"]].split()) == " ".join(s["text"].split())
     assert first["sentences"][0]["score"] >= first["sentences"][1]["score"]

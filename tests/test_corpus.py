@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.corpus import decode, document_from_text, find_corpus_files, read_document
+from qa.corpus import decode, document_from_text, read_document, read_sources
 from qa.errors import CorpusError
 from tests.conftest import ARTICLE
 
@@ -74,11 +74,21 @@ def test_missing_empty_and_binary_files_raise_corpus_errors(tmp_path):
         read_document(tmp_path / "bin.txt")
 
 
-def test_folder_expands_to_its_text_files(tmp_path):
+def test_folder_reads_every_supported_file_and_names_the_others(tmp_path):
     (tmp_path / "b.md").write_text("B.")
     (tmp_path / "a.txt").write_text("A.")
     (tmp_path / "c.png").write_bytes(b"x")
-    assert [p.name for p in find_corpus_files([str(tmp_path)])] == ["a.txt", "b.md"]
+    (tmp_path / "NOTES").write_text("No ending.")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "d.html").write_text("<p>D.</p>")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "e.txt").write_text("hidden")
+    warnings: list[str] = []
+    sources = read_sources([str(tmp_path)], warn=warnings.append)
+    assert [(s.name, s.format) for s in sources] == [
+        ("NOTES", "text"), ("a.txt", "text"), ("b.md", "markdown"), ("sub/d.html", "html")]
+    assert len(warnings) == 1 and "skipped 1 file(s) of other types (.png)" in warnings[0]
     (tmp_path / "empty").mkdir()
-    with pytest.raises(CorpusError, match="no .txt or .md"):
-        find_corpus_files([str(tmp_path / "empty")])
+    with pytest.raises(CorpusError, match="nothing usable"):
+        read_sources([str(tmp_path / "empty")], warn=warnings.append)
+    assert "folder has no files qa reads" in warnings[-1]

@@ -187,47 +187,50 @@ def test_oversized_file_is_refused_without_reading_it(env, tmp_path):
     check_clean(r, False)
 
 
-def _endless(fifo: Path, stop: threading.Event) -> None:
+def _endless(stream, stop: threading.Event) -> None:
     try:
-        with open(fifo, "wb") as f:
-            block = b"The rocket was launched. " * 4096
-            while not stop.is_set():
-                f.write(block)
+        block = b"The rocket was launched. " * 4096
+        while not stop.is_set():
+            stream.write(block)
     except OSError:
         pass  # the reader stopped reading: that is the point
 
 
-def test_endless_corpus_stream_stops_at_the_limit(env, tmp_path):
-    fifo = tmp_path / "endless.txt"
-    os.mkfifo(fifo)
+def test_endless_corpus_stream_stops_at_the_limit(env):
+    p = subprocess.Popen([qa_command(), "--corpus", "-", "--no-cache", "-q", "x"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env=env, preexec_fn=_limit_memory(1024))
     stop = threading.Event()
-    writer = threading.Thread(target=_endless, args=(fifo, stop), daemon=True)
+    writer = threading.Thread(target=_endless, args=(p.stdin, stop), daemon=True)
     writer.start()
     try:
-        r = subprocess.run([qa_command(), "-c", str(fifo), "--no-cache", "-q", "x"],
-                           capture_output=True, env=env, timeout=30,
-                           preexec_fn=_limit_memory(1024))
+        p.wait(timeout=30)  # it writes one line at most: the pipes cannot fill up
     finally:
         stop.set()
+    r = subprocess.CompletedProcess(p.args, p.returncode, p.stdout.read(), p.stderr.read())
     assert r.returncode == 2, r.stderr[-500:]
-    assert b"limit" in r.stderr
+    assert b"stdin: over the 64 MB limit" in r.stderr
     check_clean(r, False)
 
 
-def test_read_bytes_stops_an_endless_stream_at_the_limit(tmp_path, monkeypatch):
+def test_read_stream_stops_an_endless_stream_at_the_limit(monkeypatch):
     from qa import corpus
     from qa.errors import CorpusError
 
     monkeypatch.setattr(corpus, "MAX_FILE_BYTES", 1 << 20)
-    fifo = tmp_path / "endless.txt"
-    os.mkfifo(fifo)
+    read_end, write_end = os.pipe()
     stop = threading.Event()
-    threading.Thread(target=_endless, args=(fifo, stop), daemon=True).start()
+    reader, writer = open(read_end, "rb"), open(write_end, "wb", buffering=0)
+    feeder = threading.Thread(target=_endless, args=(writer, stop), daemon=True)
+    feeder.start()
     try:
         with pytest.raises(CorpusError, match="over the 1 MB limit"):
-            corpus.read_bytes(fifo)
+            corpus.read_stream(reader, "endless")
     finally:
         stop.set()
+        reader.close()  # the writer's next write fails: it stops
+        feeder.join(timeout=10)
+        writer.close()
 
 
 def test_windows_1252_text_with_a_stray_undefined_byte_keeps_its_quotes():

@@ -12,7 +12,8 @@ from rank_bm25 import BM25Okapi
 
 from qa import index as index_mod
 from qa.errors import CorpusError
-from qa.index import build_index, cache_dir, load_index, open_index
+from qa.cache import cache_dir
+from qa.index import build_index, load_index, open_index
 from qa.sentences import Sentence
 from qa.terms import terms
 from tests.conftest import ARTICLE, ROOT

@@ -192,7 +192,8 @@ def _check_answer(answer: Answer, question: str, index, top: int) -> None:
     assert list(record) == ["question", "found", "answer", "type", "sentences"]
     assert record == json.loads(json.dumps(answer.to_json()))
     for s in record["sentences"]:
-        assert list(s) == ["text", "score", "source", "start", "end"]
+        assert list(s) == ["text", "score", "source", "start", "end", "number", "section",
+                           "page", "title", "source_bytes"]
         assert math.isfinite(s["score"])
 
 
