@@ -6,7 +6,7 @@ count the questions whose gold answer equals some chunk after SQuAD normalisatio
 no punctuation, no articles), the mean best token F1 of a chunk against the gold, and the
 chunks per sentence. Never run on ../shared/eval: that is a test set.
 
-    python bench/chunks.py [--data ../shared/train] [--limit N]
+    python bench/chunks.py [--data ../shared/train] [--limit N] [--case lower]
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def train_articles(data: Path) -> list[Path]:
     return [data / f"{row['file']}.questions.json" for row in rows if row["split"] == "train"]
 
 
-def measure(data: Path, limit: int | None = None) -> dict:
+def measure(data: Path, limit: int | None = None, recase=None) -> dict:
     exact = exact_dates = 0
     f1s: list[float] = []
     per_sentence: dict[str, int] = {}
@@ -73,7 +73,7 @@ def measure(data: Path, limit: int | None = None) -> dict:
             for gold in golds:
                 at = context.find(gold)
                 held = [context[s:e] for s, e in sentences(context) if s < at + len(gold) and at < e]
-                texts.append(" ".join(held))
+                texts.append(recase(" ".join(held)) if recase else " ".join(held))
             candidates: dict[str, set[str]] = {}
             for text in dict.fromkeys(texts):
                 found = chunks(text)
@@ -100,11 +100,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--limit", type=int, default=None, help="stop after N questions")
+    ap.add_argument("--case", choices=("as-is", "lower", "upper"), default="as-is",
+                    help="change the sentences' case first (to see what case costs)")
     args = ap.parse_args()
     t0 = time.perf_counter()
-    r = measure(args.data, args.limit)
-    print(f"{r['questions']:,} answerable train-split questions, {r['sentences']:,} sentences, "
-          f"{time.perf_counter() - t0:.0f} s")
+    recase = {"lower": str.lower, "upper": str.upper}.get(args.case)
+    r = measure(args.data, args.limit, recase)
+    print(f"{r['questions']:,} answerable train-split questions, {r['sentences']:,} sentences "
+          f"({args.case}), {time.perf_counter() - t0:.0f} s")
     print("| measure | value |")
     print("|---|---:|")
     print(f"| gold answer equals a chunk (SQuAD-normalised) | {r['exact']:.3f} |")

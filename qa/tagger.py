@@ -29,10 +29,11 @@ TAGS = ("ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART
         "PROPN", "PUNCT", "SCONJ", "SYM", "VERB", "X")
 
 # -- Features ---------------------------------------------------------------------------------
-# A word type has a fixed vector of base hashes (its lower-cased form, suffixes, prefixes,
-# shape, case); a token's feature keys mix the base hashes of the words around it with a
-# template number. zlib.crc32 and fixed integer mixing, never Python's hash(): str hashes are
-# randomised per process, and the weights must mean the same in every process.
+# A word type has a fixed vector of base hashes (its case-folded form, suffixes, prefixes,
+# shape, case, and its ambiguity class: the tags it took in training); a token's feature keys
+# mix the base hashes of the words around it with the template's own hash. zlib.crc32 and
+# fixed integer mixing, never Python's hash(): str hashes are randomised per process, and the
+# weights must mean the same in every process.
 BASES = ("bias", "word", "suf1", "suf2", "suf3", "suf4", "suf5", "pre1", "pre2", "pre3",
          "shape", "case", "amb")
 _B = {name: k for k, name in enumerate(BASES)}
@@ -85,7 +86,7 @@ _DIGIT = re.compile(r"\d")
 
 
 def _shape(word: str) -> str:
-    """The word's character classes with runs collapsed: "x", "Xx", "d.d", "x-x", "$d"."""
+    """A folded word's character classes, runs collapsed: "x", "d.d", "x-x", "$d", "x'x"."""
     out = []
     for ch in word:
         c = "X" if ch.isupper() else "x" if ch.isalpha() else "d" if ch.isdigit() else ch
@@ -131,7 +132,7 @@ class Features:
         self.lexicon_keys = lexicon_keys
         self.lexicon_classes = lexicon_classes
         self.class_names = class_names
-        self.base = lru_cache(maxsize=100_000)(self._base)
+        self.base = lru_cache(maxsize=30_000)(self._base)
         self.edges = {side: tuple(_crc(name, side) for name in BASES) for side in ("<s>", "</s>")}
 
     @classmethod
@@ -318,12 +319,13 @@ _JOINED = {"cannot": 3, "gonna": 3, "wanna": 3, "gotta": 3, "dont": 2, "didnt": 
 _CLITIC = re.compile(r"(?i)(?:n['’]t|['’](?:s|re|ve|ll|d|m))$")
 _WORDS = re.compile(r"""
     (?:https?://|www\.)[^\s<>"']*[^\s<>"'.,;:!?)\]]      # a web address
-  | [\w.+-]+@\w[\w-]*(?:\.\w[\w-]*)+                       # an e-mail address
+  | (?=[\w.+-]{1,64}@)[\w.+-]+@\w[\w-]*(?:\.\w[\w-]*)+    # an e-mail address (the
+                                                           # look-ahead keeps "a-a-a-..." linear)
   | \d{3}-\d{3}-\d{4} | \d{3}-\d{4}(?!\d)                   # a telephone number
   | (?:[^\W\d_]\.){2,}                                     # U.S. e.g.
   | \d+(?:[,.:/]\d+)+(?![^\W_])                             # 1,000 3.5 12:30 1/2
-  | [^\W_]+(?:['’][^\W_]+)*(?:\.[^\W_]+)*(?:['’][^\W_]+)*  # words, numbers, clitics, 3.5, x.com
-  | ([^\w\s])\1+ | [!?]+                                    # runs of punctuation
+  | [^\W_]+(?:['’_][^\W_]+)*(?:\.[^\W_]+)*(?:['’][^\W_]+)*  # words, clitics, x_y, x.com
+  | ([^\w\s])\1+ | [!?]+ | _+                               # runs of punctuation
   | \S                                                      # any other character
 """, re.VERBOSE)
 
@@ -351,6 +353,9 @@ def words(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+_NAME_NEXT = re.compile(r"\s{1,3}[A-Z]")
+
+
 def _keeps_period(text: str, last: tuple[int, int], at: int) -> bool:
     """Whether the period at `at` belongs to the word before it ("Dr.", "Inc.", "J.")."""
     word = text[last[0]:last[1]]
@@ -359,8 +364,7 @@ def _keeps_period(text: str, last: tuple[int, int], at: int) -> bool:
     if word in ABBREVIATIONS:
         return at + 1 < len(text)  # at the very end it ends the sentence
     # An initial: one capital letter followed by a name ("J. Smith").
-    return (len(word) == 1 and word.isupper()
-            and bool(re.match(r"\s+[A-Z]", text[at + 1:at + 3])))
+    return len(word) == 1 and word.isupper() and bool(_NAME_NEXT.match(text, at + 1))
 
 
 def _split_clitics(word: str, start: int) -> list[tuple[int, int]]:
