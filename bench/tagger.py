@@ -1,8 +1,8 @@
 """Load time of the tagger's weights and the time to tag and chunk a 30-word sentence.
 
 Load: fresh processes, the median of several; inside each, the time from after `import numpy`
-(qa imports numpy anyway) to a loaded model, and the whole process against one that only
-imports numpy. Tagging: medians over 30-word windows of the bundled article, each window seen
+(qa imports numpy anyway) to a loaded model, the same after what `qa -q` imports anyway, and
+the whole process against one that only imports numpy. Tagging: medians over 30-word windows of the bundled article, each window seen
 for the first time (its words new to the per-word cache) and then again.
 
     python bench/tagger.py [--runs 15]
@@ -23,6 +23,10 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = ROOT / "corpus" / "tass-roscosmos-cnsa-lunar-station.txt"
 LOAD = ("import time, numpy; t = time.perf_counter(); import qa.tagger; qa.tagger.model(); "
         "print(time.perf_counter() - t)")
+# The same in a `qa -q` process, which has imported qa.cli and, reading its cached index with
+# np.load, zipfile: what the tagger adds there.
+LOAD_IN_QA = ("import time, numpy, zipfile, qa.cli; t = time.perf_counter(); import qa.tagger; "
+              "qa.tagger.model(); print(time.perf_counter() - t)")
 BASELINE = [sys.executable, "-c", "import numpy"]
 WINDOW = 30
 
@@ -53,13 +57,15 @@ def main() -> None:
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # as after pip install, which compiles bytecode
     load_cmd = [sys.executable, "-c", LOAD]
-    wall(load_cmd, env)  # warm the OS file cache and write bytecode
-    wall(BASELINE, env)
-    inside, whole, base = [], [], []
-    for _ in range(args.runs):
+    in_qa_cmd = [sys.executable, "-c", LOAD_IN_QA]
+    for cmd in (load_cmd, in_qa_cmd, BASELINE):
+        wall(cmd, env)  # warm the OS file cache and write bytecode
+    inside, in_qa, whole, base = [], [], [], []
+    for _ in range(args.runs):  # interleaved, so drift hits all alike
         t, out = wall(load_cmd, env)
         inside.append(float(out))
         whole.append(t)
+        in_qa.append(float(wall(in_qa_cmd, env)[1]))
         base.append(wall(BASELINE, env)[0])
 
     from qa import tagger
@@ -87,6 +93,8 @@ def main() -> None:
     print("|---|---:|---:|")
     print(f"| load: import qa.tagger + read the weights, after import numpy ({args.runs} fresh "
           f"processes) | {ms(inside)} | <= 40 ms |")
+    print(f"| the same in a `qa -q` process (qa.cli and zipfile already imported) | "
+          f"{ms(in_qa)} | |")
     print(f"| whole process minus one that only imports numpy | "
           f"{(statistics.median(whole) - statistics.median(base)) * 1000:.1f} ms | |")
     print(f"| tag a 30-word sentence, its words new ({len(first)} windows) | {ms(first)} | "

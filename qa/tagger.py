@@ -219,9 +219,9 @@ class Model:
         # Keys are uniform hashes, so their top bits spread them evenly: where each
         # LOOKUP_BITS-bit prefix starts in the sorted keys leaves a probe or two per look-up
         # (np.searchsorted's dependent loads took 440 us a sentence, this 55 us).
-        prefix = self.keys >> np.uint32(32 - LOOKUP_BITS)
-        self.bucket = np.zeros((1 << LOOKUP_BITS) + 1, dtype=np.int32)
-        np.cumsum(np.bincount(prefix, minlength=1 << LOOKUP_BITS), out=self.bucket[1:])
+        counts = np.bincount(self.keys >> np.uint32(32 - LOOKUP_BITS), minlength=1 << LOOKUP_BITS)
+        self.bucket = np.zeros(len(counts) + 1, dtype=np.int64)  # int64: cumsum's fast path
+        np.cumsum(counts, out=self.bucket[1:])
         self.weights = weights  # (keys, tags) int8, times row_scale
         self.row_scale = row_scale
         self.trans = trans  # (tags + 1, tags): previous tag (last row: start) -> tag
