@@ -29,10 +29,13 @@ DEFAULT_DATA = ROOT.parent / "shared" / "train"
 SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
 # What the lead's date rules find, roughly: to report recall with dates as candidates too.
 MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|"
-         r"December|Jan\.?|Feb\.?|Mar\.?|Apr\.?|Jun\.?|Jul\.?|Aug\.?|Sept?\.?|Oct\.?|Nov\.?|Dec\.?)")
+         r"December|Jan\.?|Feb\.?|Mar\.?|Apr\.?|Jun\.?|Jul\.?|Aug\.?|Sept?\.?|Oct\.?|Nov\.?"
+         r"|Dec\.?)")
+ORDINAL = r"\d{1,2}(?:st|nd|rd|th)"
 DATE = re.compile(rf"""
     (?:\d{{1,2}}\s+)?{MONTH}(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?(?:,?\s+\d{{3,4}})?
-  | (?:(?:early|mid|late)[- ])?(?:the\s+)?\d{{1,2}}(?:st|nd|rd|th)(?:\s+(?:and|or|to)\s+\d{{1,2}}(?:st|nd|rd|th))?\s+centur(?:y|ies)
+  | (?:(?:early|mid|late)[- ])?(?:the\s+)?{ORDINAL}(?:\s+(?:and|or|to)\s+{ORDINAL})?
+    \s+centur(?:y|ies)
   | (?:the\s+)?\d{{3,4}}s
   | \d{{3,4}}\s*(?:-|–|to|and)\s*\d{{2,4}}
   | (?:in|since|by|until|before|after)\s+\d{{3,4}}
@@ -72,7 +75,8 @@ def measure(data: Path, limit: int | None = None, recase=None) -> dict:
             texts = []
             for gold in golds:
                 at = context.find(gold)
-                held = [context[s:e] for s, e in sentences(context) if s < at + len(gold) and at < e]
+                held = [context[s:e] for s, e in sentences(context)
+                        if s < at + len(gold) and at < e]
                 texts.append(recase(" ".join(held)) if recase else " ".join(held))
             candidates: dict[str, set[str]] = {}
             for text in dict.fromkeys(texts):

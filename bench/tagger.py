@@ -2,8 +2,9 @@
 
 Load: fresh processes, the median of several; inside each, the time from after `import numpy`
 (qa imports numpy anyway) to a loaded model, the same after what `qa -q` imports anyway, and
-the whole process against one that only imports numpy. Tagging: medians over 30-word windows of the bundled article, each window seen
-for the first time (its words new to the per-word cache) and then again.
+the whole process against one that only imports numpy. Tagging: medians over 30-word windows
+of the bundled article, each window seen for the first time (its words new to the per-word
+cache) and then again.
 
     python bench/tagger.py [--runs 15]
 """
