@@ -17,3 +17,7 @@ class CorpusError(QAError):
 
 class GoldError(QAError):
     """A gold question file cannot be read."""
+
+
+class ModelError(QAError):
+    """Weights shipped with qa are missing or damaged."""
