@@ -1,67 +1,33 @@
-"""Question -> ranked sentences -> short answer -> an Answer value."""
+"""Question -> candidates -> features -> model -> an Answer value."""
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from qa import candidates as cand_mod
+from qa import extract
+from qa import features as feat
+from qa import model as model_mod
 from qa import question as qmod
 from qa import terms as terms_mod
-from qa.extract import evidence_clause, extract_spans, type_fit
+from qa.corpus import blank_controls
 from qa.index import Index
 from qa.sentences import Sentence
+from qa.spelling import Speller
 
-# How many BM25 candidates are re-ranked with the slower signals.
-CANDIDATES = 30
-# Final score = BM25 / best BM25 + these weights times each signal in 0..1.
-COVERAGE_WEIGHT = 1.0  # IDF-weighted share of the question's terms the sentence contains
-# Sweeps (coverage 0/0.5/1/2, type 0/0.35/0.7) moved Normans top-1 by at most 0.01: kept.
-TYPE_WEIGHT = 0.35  # how well the sentence's best span of the expected type fits (0..1)
-# A sentence's BM25 gains this share of its best neighbour's (same paragraph) before ranking.
-# Normans top-1 0.740 -> 0.750 at 0.15; 0.3 cost the article gold 0.917 -> 0.889.
-NEIGHBOUR_WEIGHT = 0.15
-# A sentence also gains this share of the rest of its paragraph's BM25.
-# Normans top-3 0.865 -> 0.875 at 0.05 (top-1 unchanged); 0.2 cost top-1 0.760 -> 0.740.
-PARAGRAPH_WEIGHT = 0.05
-# "Who is Zhang Keijan?": the answer is the name's title or role, not another name.
-# Article short-answer F1 0.668 -> 0.689 (Normans, where "Who was X?" often wants a relation,
-# 0.394 -> 0.384: kept, as it is what a person asking "who is" means).
-IDENTITY = re.compile(r"\s*(?i:and\s+)?(?i:who)\s+(?i:is|was|are|were)\s+(?:[A-Z][a-z][\w'.-]*\s*){1,4}\??\s*$")
-# A question ending in one of these ("what is it for?") asks for the phrase after it.
-PREPOSITION_ENDS = frozenset("for about with to from on in at of by".split())
-# A sentence that opens with a pronoun inherits this share of the coverage its previous
-# sentence has of the question's words it lacks ("It includes six sections" after "... plan").
-# Article top-1 0.917 -> 0.931 (any weight 0.3-0.8), Normans unchanged.
-INHERIT_WEIGHT = 0.5
-REFERRING_START = re.compile(r"(?:\W*\w+,? ){0,3}?(?:it|he|she|they|its|his|her|their|this|"
-                             r"these|those|that|there|the latter|the former)\b", re.IGNORECASE)
-# A noun that names the answer's type ("what country") weighs this much of a normal term.
-# Normans top-1 0.750 -> 0.760, top-3 0.854 -> 0.865 (0.0 and 0.5 did no better).
-CUE_WEIGHT = 0.3
-# Abstain when the best sentence covers less than this IDF-weighted share of the question.
-# Calibrated on the eval as the lowest value that keeps every off-topic question of the article
-# gold abstained (0.38 answers one; the asked-attribute check catches "population of China").
-# 0.45 -> 0.40: answered SQuAD questions rise (Normans 0.885 -> 0.927, held-out Huguenot
-# 0.673 -> 0.765) and short-answer F1 with them; the article's figures are unchanged.
-MIN_COVERAGE = 0.40
-# A query word not in the text, within this edit distance of a text word, is read as that word.
-MAX_TYPO_EDITS = {4: 0, 5: 1, 8: 2}  # by word length: shorter words are not corrected
-# Beyond this many corrections a question is not a typo but noise: its other words stay as typed
-# (bounds the time a 2,000-character question of unknown words can take).
-MAX_CORRECTIONS = 8
-# A best sentence holding a span of the asked type (a date for "when") is on topic more surely:
-# the coverage it needs drops by this times its type fit. Article answered 0.931 -> 0.972 and
-# Normans 0.927 -> 0.969 (F1 0.459 -> 0.466), held-out Huguenot 0.765 -> 0.793; no article
-# off-topic question answered with the name rule below (without it, 0.15 answers one).
-TYPE_RELIEF = 0.1
+# Pairs further than this below the best (in log-probability) are left out of the agreement.
+AGREEMENT_RANGE = 5.0
 # A question naming something the text never mentions ("How many moons does Mars have?") is
-# about something else: it is answered only when the best sentence covers this much of it.
-# On SQuAD, 1.4% of answerable questions and 5% of unanswerable ones hold such a name.
+# about something else: it gets no answer unless its sentence holds this much of it (by IDF).
+# A rule, not a feature: SQuAD's unanswerable questions almost never name what their article
+# lacks, so no model learns it; dev/Normans figures with and without it are in the README.
 UNKNOWN_NAME_COVERAGE = 0.6
+# Answer types in the JSON "type" field, besides the question's own (question.answer_type).
+SENTENCE, EVIDENCE = qmod.SENTENCE, "evidence"
 
 
 @dataclass(frozen=True)
@@ -69,11 +35,49 @@ class Hit:
     """A ranked sentence and the evidence for it."""
 
     sentence: Sentence
-    score: float
+    score: float  # the ranker's probability that this sentence holds the answer
     bm25: float
     coverage: float
     matched: tuple[str, ...]  # question terms the sentence contains
-    signals: dict[str, float] = field(default_factory=dict, compare=False)  # each in 0..1
+    signals: dict[str, float] = field(default_factory=dict, compare=False)
+
+
+Contribution = tuple[str, float, float]  # (feature, its value, its share of the score)
+
+
+@dataclass(frozen=True)
+class TermWeight:
+    """One searched term in one sentence: how much it weighs and what it earned there."""
+
+    word: str  # as the text writes it
+    weight: float  # 1 for the question's own words, less for words carried from a chat
+    idf: float | None  # None: the text never uses it
+    tf: int
+    bm25: float
+
+
+@dataclass(frozen=True)
+class SentenceWhy:
+    """Why a sentence ranked where it did: its terms, and each feature's share of its score."""
+
+    terms: tuple[TermWeight, ...]
+    features: tuple[Contribution, ...]  # against an average candidate, largest first
+    score: float  # the ranker's score (a logit)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why the answer is what it is: per sentence shown, the ranker's reasons; for the answer's
+    span and confidence, the span scorer's and confidence model's; and the decision taken."""
+
+    sentences: tuple[SentenceWhy, ...] = ()  # aligned with Answer.hits
+    span: tuple[Contribution, ...] = ()
+    span_text: str | None = None
+    confidence: tuple[Contribution, ...] = ()
+    answer_confidence: float = 0.0  # P(the best span is right)
+    sentence_confidence: float = 0.0  # P(the first sentence holds the answer)
+    abstain_below: float = 0.0
+    span_from: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -85,346 +89,379 @@ class Answer:
     answer: str | None
     type: str
     hits: tuple[Hit, ...]
-    spans: tuple[tuple[int, int], ...] = ()  # the short answer inside hits[0].sentence.text
+    spans: tuple[tuple[int, int], ...] = ()  # the answer inside hits[0].sentence.text
     terms: tuple[str, ...] = ()  # the terms searched
     corrections: tuple[tuple[str, str], ...] = ()  # (word typed, word searched)
     notes: tuple[str, ...] = field(default=())
+    confidence: float = 0.0  # calibrated probability that `answer` is right
+    asked: str = SENTENCE  # the type of answer the question asked for
+    highlight: tuple[tuple[int, int], ...] = ()  # the best span, when the answer is the sentence
+    explanation: Explanation = field(default_factory=Explanation, compare=False, repr=False)
 
     def to_json(self) -> dict:
+        best = self.hits[0].sentence.text if self.hits else ""
         return {
             "question": self.question,
             "found": self.found,
             "answer": self.answer,
             "type": self.type,
+            "confidence": round(self.confidence, 3),
+            "asked": self.asked,
+            "highlight": " and ".join(best[a:b] for a, b in self.highlight) or None,
             "sentences": [h.sentence.to_json(score=round(h.score, 4)) for h in self.hits],
         }
 
 
-def _edit_distance(a: str, b: str, limit: int) -> int:
-    """Levenshtein distance, giving up (returning limit + 1) once it must exceed `limit`."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
-        if min(cur) > limit:
-            return limit + 1
-        prev = cur
-    return prev[-1]
+@dataclass
+class Reading:
+    """Everything one question's answer was worked out from (training reads it too)."""
 
-
-def _letter_counts(words: list[str], n: int) -> np.ndarray:
-    """Per word of length n: how many of each letter a-z, and of any other character."""
-    codes = np.frombuffer("".join(words).encode("utf-32-le"), dtype=np.uint32).reshape(-1, n)
-    slots = np.where((codes >= 97) & (codes <= 122), codes - 97, 26).astype(np.int64)
-    rows = np.arange(len(words), dtype=np.int64)[:, None] * 27
-    return np.bincount((rows + slots).ravel(), minlength=27 * len(words)).reshape(-1, 27)
-
-
-def _fold(word: str) -> str:
-    """A word without its accents: "hervé" -> "herve"."""
-    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
-
-
-def _typo_limit(word: str) -> int:
-    limit = 0
-    for length, edits in MAX_TYPO_EDITS.items():
-        if len(word) >= length:
-            limit = edits
-    return limit
-
-
-def blend_scores(index: Index, bm25: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """BM25 plus neighbour and paragraph evidence, for the only sentences that can have any:
-    those of paragraphs where some sentence scores. Returns (sentence numbers, scores).
-
-    Working on that pool, not on every sentence, keeps a question's cost proportional to the
-    postings it touches (3 ms rather than 20 ms at a million sentences).
-    """
-    hit = np.flatnonzero(bm25)
-    if not len(hit):
-        return hit, np.zeros(0)
-    paras = np.unique(index.paragraphs[hit])
-    lo = np.searchsorted(index.paragraphs, paras, side="left")
-    lengths = np.searchsorted(index.paragraphs, paras, side="right") - lo
-    seg = np.repeat(np.arange(len(paras)), lengths)
-    pool = lo[seg] + (np.arange(len(seg)) - np.repeat(np.cumsum(lengths) - lengths, lengths))
-    s = bm25[pool]
-    near = np.zeros_like(s)
-    same = seg[1:] == seg[:-1]
-    near[1:] = np.where(same, s[:-1], 0.0)
-    near[:-1] = np.maximum(near[:-1], np.where(same, s[1:], 0.0))
-    paragraph = np.bincount(seg, weights=s)[seg]
-    return pool, s + NEIGHBOUR_WEIGHT * near + PARAGRAPH_WEIGHT * (paragraph - s)
-
-
-def _question_words(q: qmod.Question) -> set[str]:
-    """The question's terms and words: a span made only of these never answers it."""
-    return set(q.terms) | {t.word for t in terms_mod.tokens(q.text)}
-
-
-def _capitalised(text: str) -> list[tuple[int, terms_mod.Token]]:
-    """A question's capitalised content words with their places, bar the first word
-    (capitalised anyway); none in an all-capitals question, which says nothing by case."""
-    if text.isupper():
-        return []
-    return [(k, t) for k, t in enumerate(terms_mod.tokens(text))
-            if k and t.term and text[t.start].isupper()]
-
-
-def _question_names(text: str) -> set[str]:
-    return {t.term for _, t in _capitalised(text)}
-
-
-def _never_mentions(names: list[str]) -> tuple[str, ...]:
-    return ("it never mentions " + ", ".join(names),) if names else ()
+    question: qmod.Question
+    query: feat.Query
+    ids: list[int]  # candidate sentences, in candidate order
+    rows: np.ndarray  # their sentence features
+    logits: np.ndarray  # the ranker's scores
+    order: list[int]  # positions in ids, best first
+    bm25: np.ndarray  # BM25 of each candidate
+    read: list[tuple[int, list[cand_mod.Span], np.ndarray, np.ndarray]] = field(default_factory=list)
+    # (position in ids, its spans, their features, their log-probabilities) per sentence read
+    best: tuple[int, int] | None = None  # (position in ids, span number) of the best pair
+    confidence_row: np.ndarray | None = None
+    answer_confidence: float = 0.0
+    sentence_confidence: float = 0.0
+    joint: list[tuple[float, int, int]] = field(default_factory=list)
 
 
 class Engine:
-    """Answers questions over one index."""
+    """Answers questions over one index with the learned models."""
 
-    def __init__(self, index: Index) -> None:
+    def __init__(self, index: Index, models: model_mod.Models | None = None) -> None:
         self.index = index
+        self._models = models
         terms_mod.remember(index.word_terms)
-        self._by_length: dict[int, list[str]] | None = None
-        self._folded: dict[str, str] | None = None
-        self._letter_counts: dict[int, np.ndarray] = {}
-        self._terms: dict[int, tuple[list[str], frozenset[str]]] = {}
+        self.speller = Speller(index)
+        self.info = feat.SentenceCache(index)
+        self._spellings: dict[str, str | None] = {}
 
-    def correct(self, word: str) -> str | None:
-        """The text's term nearest an unknown query word, within a length-aware edit limit."""
-        if self._folded is None:
-            # Only words with accents can be typed without them: a few, however big the text.
-            self._folded = {}
-            for surface in self.index.surfaces:
-                if not surface.isascii():
-                    self._folded.setdefault(_fold(surface), surface)
-        same = self._folded.get(_fold(word))
-        if same is not None and same != word:
-            return same  # "Herve" for "Hervé": the same letters, accents left out
-        limit = _typo_limit(word)
-        if limit == 0 or not word.isalpha():
+    @property
+    def models(self) -> model_mod.Models:
+        if self._models is None:
+            self._models = model_mod.load()
+        return self._models
+
+    def spelling(self, word: str) -> str | None:
+        """How the text writes a (normalised) word: "" when it writes it in lower case
+        somewhere, else its spelling there ("Savelyev", "CNSA"); None when it never uses it."""
+        if word in self._spellings:
+            return self._spellings[word]
+        index = self.index
+        t = index.vocab.get(terms_mod.term_of(word) or "")
+        found: str | None = None
+        if t is not None:
+            if index.lowercase[t]:
+                found = ""
+            else:
+                text = index.text(int(index.docs[index.ptr[t]]))
+                m = re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text, re.IGNORECASE)
+                found = m.group() if m else None
+        if len(self._spellings) < 100_000:
+            self._spellings[word] = found
+        return found
+
+    def analyze(self, text: str) -> qmod.Question:
+        """The question analysed, read in the text's own case (see question.canonical_case)."""
+        return qmod.analyze_question(text, self.spelling)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def candidates(self, q: qmod.Question, search: tuple[str, ...],
+                   context: Mapping[str, float] | None, n: int
+                   ) -> tuple[feat.Query, list[int], np.ndarray, np.ndarray] | None:
+        """The query, the n candidate sentences, their features and their BM25; None when no
+        sentence holds any of the searched words."""
+        index = self.index
+        query = cand_mod.make_query(index, q, search, dict(context or {}))
+        if not query.terms:
             return None
-        if self._by_length is None:
-            self._by_length = {}
-            for surface in self.index.surfaces:
-                self._by_length.setdefault(len(surface), []).append(surface)
-        best, best_d, best_df = None, limit + 1, -1
-        for n in range(len(word) - limit, len(word) + limit + 1):
-            for cand in self._near_in_letters(word, n, limit):
-                if cand[0] != word[0]:
-                    continue  # typos rarely hit the first letter; "father" is not "rather"
-                d = _edit_distance(word, cand, limit)
-                t = self.index.vocab.get(terms_mod.term_of(cand) or "", -1)
-                df = int(self.index.df[t]) if t >= 0 else 0
-                if d < best_d or (d == best_d and df > best_df):
-                    best, best_d, best_df = cand, d, df
-        return best if best_d <= limit else None
+        scores = cand_mod.bm25_scores(index, query)
+        ids, pooled = cand_mod.sentence_candidates(index, scores, n)
+        if not ids:
+            # On a tiny text BM25Okapi's IDF is zero or below for every term (a term in half
+            # the sentences or more); any sentence holding a query term is still a candidate.
+            ids = cand_mod.containing(index, query.terms)[:n]
+            pooled = np.ones(len(ids))
+        if not ids:
+            return None
+        rows = feat.sentence_features(index, query, ids, scores, pooled, self.info)
+        return query, ids, rows, scores[ids]
 
-    def _near_in_letters(self, word: str, n: int, limit: int) -> list[str]:
-        """Text words of length n whose letter counts could be within `limit` edits of word.
+    def read(self, q: qmod.Question, search: tuple[str, ...],
+             context: Mapping[str, float] | None = None) -> Reading | None:
+        """Rank candidate sentences, score the spans of the best few, say how sure; None when no
+        sentence holds any of the searched words."""
+        index, models = self.index, self.models
+        found = self.candidates(q, search, context, models.candidates)
+        if found is None:
+            return None
+        return self.reading_of(q, *found)
 
-        An edit changes at most two letter counts by one, so a word whose counts differ by
-        more than 2 x limit cannot be that near: the edit distance then runs on a few words,
-        not on the whole vocabulary (which grows with the corpus).
-        """
-        words = self._by_length.get(n, ())
+    def spans_for(self, q: qmod.Question, query: feat.Query, i: int) -> tuple[cand_mod.Span, ...]:
+        """Sentence i's candidate spans, the hand rules' pick among them."""
+        text = self.index.text(i)
+        present = self.info(i).present
+        matched = tuple(t for t in query.terms if t in present)
+        rule = () if q.yes_no else extract.rule_spans(text, q, matched, self.index.is_common)
+        return cand_mod.spans_with(text, rule)
+
+    def reading_of(self, q: qmod.Question, query: feat.Query, ids: list[int], rows: np.ndarray,
+                   bm25: np.ndarray) -> Reading:
+        """The models' reading of a question's candidates (see `read`)."""
+        index, models = self.index, self.models
+        logits = models.ranker.score(rows)
+        order = sorted(range(len(ids)), key=lambda k: (-logits[k], ids[k]))
+        reading = Reading(q, query, ids, rows, logits, order, bm25)
+        log_norm = float(np.logaddexp.reduce(logits))
+        joint = []
+        for r in order[:models.read]:
+            text = index.text(ids[r])
+            spans = self.spans_for(q, query, ids[r])
+            if not spans:
+                continue
+            zrows = feat.span_features(query, text, spans)
+            z = models.spans.score(zrows)
+            logp = z - float(np.logaddexp.reduce(z))
+            reading.read.append((r, spans, zrows, logp))
+            for k in range(len(spans)):
+                joint.append((float(logits[r]) - log_norm + float(logp[k]), r, k))
+        joint.sort(key=lambda x: (-x[0], ids[x[1]], x[2]))
+        reading.joint = joint
+        self._confidence(reading)
+        return reading
+
+    def _confidence(self, reading: Reading) -> None:
+        models = self.models
+        if reading.joint:
+            best_joint, r, k = reading.joint[0]
+            spans, zrows, logp = next((s, z, p) for rr, s, z, p in reading.read if rr == r)
+            reading.best = (r, k)
+            second = sorted(logp, reverse=True)
+            span_margin = float(second[0] - second[1]) if len(second) > 1 else 5.0
+            joint_margin = best_joint - reading.joint[1][0] if len(reading.joint) > 1 else 5.0
+            chosen = spans[k]
+            span_mass = float(np.exp(logp[[j for j, o in enumerate(spans)
+                                          if o.start < chosen.end and chosen.start < o.end]]
+                                     ).sum())
+            row = feat.confidence_features(
+                self.index, reading.query, self.info, reading.ids[r], reading.rows[r],
+                reading.logits, r, float(logp[k]), span_margin, joint_margin, zrows[k],
+                chosen.kinds, span_mass, self._agreement(reading, r, chosen))
+        else:
+            r = reading.order[0]
+            row = feat.confidence_features(
+                self.index, reading.query, self.info, reading.ids[r], reading.rows[r],
+                reading.logits, r, None, 0.0, 0.0, None, frozenset())
+        reading.confidence_row = row
+        reading.answer_confidence = models.answer_confidence.probability(row)
+        reading.sentence_confidence = models.sentence_confidence.probability(row)
+
+    def _agreement(self, reading: Reading, r: int, chosen: cand_mod.Span) -> float:
+        """The share of the read (sentence, span) pairs' probability on spans that say what
+        the chosen one says (sharing a content word with it): answers that agree across
+        sentences and span boundaries are surer."""
+        words = {t.term for t in terms_mod.tokens(self.index.text(reading.ids[r])[
+            chosen.start:chosen.end]) if t.term}
         if not words:
-            return []
-        counts = self._letter_counts.get(n)
-        if counts is None:
-            counts = self._letter_counts[n] = _letter_counts(words, n)
-        mine = _letter_counts([word], len(word))[0]
-        return [words[i] for i in np.flatnonzero(np.abs(counts - mine).sum(axis=1) <= 2 * limit)]
+            return 0.0
+        joint = np.array([j for j, _, _ in reading.joint])
+        total = float(np.exp(joint - joint.max()).sum())
+        agree = 0.0
+        texts = {rr: (self.index.text(reading.ids[rr]), s) for rr, s, _, _ in reading.read}
+        for j, rr, kk in reading.joint:
+            if j < joint.max() - AGREEMENT_RANGE:
+                break  # sorted best first: the rest weigh too little to matter
+            text, spans = texts[rr]
+            sp = spans[kk]
+            if any(t.term in words for t in terms_mod.tokens(text[sp.start:sp.end])):
+                agree += float(np.exp(j - joint.max()))
+        return agree / total
 
-    def search_terms(self, q: qmod.Question) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
-        """The question's terms with unknown words replaced by their nearest text word."""
-        out, fixes = [], []
-        words = {t.term: t.word for t in terms_mod.tokens(q.text) if t.term}
-        for term in q.terms:
-            if term in self.index.vocab:
-                out.append(term)
-                continue
-            if len(fixes) >= MAX_CORRECTIONS:
-                out.append(term)
-                continue
-            fixed = self.correct(words.get(term, term))
-            if fixed:
-                out.append(terms_mod.term_of(fixed) or term)
-                fixes.append((words.get(term, term), fixed))
-                continue
-            out.append(term)
-        return tuple(dict.fromkeys(out)), tuple(fixes)
+    # -- answering ----------------------------------------------------------------------------
 
-    def ask(self, text: str, top: int = 3, context: Mapping[str, float] | None = None) -> Answer:
-        """Answer one question: rank sentences, extract a short answer, or abstain.
+    def ask(self, text: str, top: int = 3, context: Mapping[str, float] | None = None,
+            explain: bool = False) -> Answer:
+        """Answer one question: the short answer, the sentence with a highlighted span, or no
+        answer, each with a calibrated confidence.
 
         `context` maps terms carried over from a conversation to weights in 0..1: each adds
         weight x its BM25, counts toward coverage at weight x its IDF, and is never the answer.
+        With `explain`, the answer carries an Explanation (what /why shows).
         """
         text = text.strip()
-        q = qmod.analyze_question(text)
-        search, fixes = self.search_terms(q)
-        index = self.index
-        extra = {t: float(w) for t, w in (context or {}).items()
-                 if w > 0 and t in index.vocab and t not in search}
-        if extra:
-            q = replace(q, terms=q.terms + tuple(extra))
-        if not search and not extra:
-            return Answer(question=text, found=False, answer=None, type=q.type, hits=(),
-                          notes=("the question has no words to search for",))
-        cues = [t for t in search if t in qmod.CUE_TERMS] if q.type != qmod.SENTENCE else []
-        bm25 = index.scores([t for t in search if t not in cues])
-        for t in cues:
-            bm25 += CUE_WEIGHT * index.scores((t,))
-        for t, w in extra.items():
-            bm25 += w * index.scores((t,))
-        search += tuple(extra)
-        # A sentence also earns part of its neighbours' evidence: answers often sit in a
-        # sentence that says "he" or "it" while the question names the subject next door.
-        pool, pooled = blend_scores(index, bm25)
-        k = min(CANDIDATES, len(pool))
-        first = np.argpartition(-pooled, k - 1)[:k] if k < len(pool) else np.arange(len(pool))
-        blended = {int(pool[j]): float(pooled[j]) for j in first if pooled[j] > 0}
-        cand = list(blended)
-        if not cand:
-            # On a tiny text BM25Okapi's IDF is zero or below for every term (a term in half
-            # the sentences or more); any sentence holding a query term is still a candidate.
-            cand = self._containing(search)[:CANDIDATES]
-        if not cand:
-            return Answer(question=text, found=False, answer=None, type=q.type, hits=(),
-                          terms=search, corrections=fixes,
-                          notes=_never_mentions(self.unknown_names(q.text, fixes)))
-        best_blend = max(max(blended.get(i, 0.0) for i in cand), 1e-9)
-        # Known terms weigh by IDF; a term the text never uses weighs as the rarest term would.
-        weights = {t: self.coverage_idf(t) for t in search if t not in qmod.TYPE_CUE_TERMS}
-        weights.update({t: w * self.coverage_idf(t) for t, w in extra.items()})
-        total = sum(max(w, 0.0) for w in weights.values()) or 1.0
-        question_words = _question_words(q)
+        q = self.analyze(blank_controls(text))
+        search, fixes = self.speller.search_terms(q.terms, q.tokens)
+        reading = self.read(q, search, context)
+        if reading is None:
+            note = ("the question has no words to search for",) if not search and not context \
+                else self._never_mentions(q, fixes)
+            return Answer(question=text, found=False, answer=None, type=q.type, asked=q.type,
+                          hits=(), terms=search, corrections=fixes, notes=note)
+        return self._answer(text, reading, fixes, top, explain)
 
-        hits = []
-        for i in cand:
-            s = index.sentence(i)
-            present = self._sentence_terms(i)[1]
-            matched = tuple(t for t in search if t in present)
-            coverage = sum(max(weights.get(t, 0.0), 0.0) for t in matched) / total \
-                if weights else 1.0
-            if INHERIT_WEIGHT and self._refers_back(i):
-                before = self._sentence_terms(i - 1)[1]
-                inherited = [t for t in search if t in before and t not in present]
-                coverage += INHERIT_WEIGHT * sum(max(weights.get(t, 0.0), 0.0)
-                                                 for t in inherited) / total
-            typed = type_fit(s.text, q.type, question_words, q.focus, index.is_common) \
-                if q.type != qmod.SENTENCE else 0.0
-            signals = {"bm25": blended.get(i, 0.0) / best_blend, "coverage": coverage,
-                       "type": typed}
-            score = (signals["bm25"] + COVERAGE_WEIGHT * coverage + TYPE_WEIGHT * typed)
-            hits.append(Hit(sentence=s, score=score, bm25=float(bm25[i]), coverage=coverage,
-                            matched=matched, signals=signals))
-        hits.sort(key=lambda h: (-h.score, h.sentence.index))
-        best = hits[0]
-        shown = tuple(hits[:max(1, top)])
-        why = self._why_not(q, best, fixes)
-        if why is not None:
-            return Answer(question=text, found=False, answer=None, type=q.type, hits=shown,
-                          terms=search, corrections=fixes, notes=why)
-        spans = self._spans(best.sentence.text, q, best.matched)
-        if q.type == qmod.SENTENCE and not q.asks:
-            spans = []  # keywords, not a question: the sentence itself is the answer
-        answer = " and ".join(best.sentence.text[a:b] for a, b in spans) if spans \
-            else best.sentence.text
-        return Answer(question=text, found=True, answer=answer, type=q.type, hits=shown,
-                      spans=tuple(spans), terms=search, corrections=fixes)
+    def _answer(self, text: str, reading: Reading, fixes: tuple[tuple[str, str], ...],
+                top: int, explain: bool = False) -> Answer:
+        q, index, models = reading.question, self.index, self.models
+        r, k = reading.best if reading.best else (reading.order[0], -1)
+        first = [r] + [x for x in reading.order if x != r]
+        hits = tuple(self._hit(reading, x) for x in first[:max(1, top)])
+        sentence = hits[0].sentence
+        span_list: list[tuple[int, int]] = []
+        if k >= 0:
+            spans = next(s for rr, s, _, _ in reading.read if rr == r)
+            span_list = self._coordinated(reading, sentence.text, spans, k)
+        common = dict(question=text, hits=hits, terms=reading.query.terms, corrections=fixes,
+                      asked=q.type)
+        if explain:
+            common["explanation"] = self._explain(reading, first[:len(hits)], r, k, span_list)
+        unknown = self._never_mentions(q, fixes) if hits[0].coverage < UNKNOWN_NAME_COVERAGE \
+            else ()
+        missing = self._lacks_attribute(q, r, reading)
+        if reading.sentence_confidence < models.abstain_below or unknown or missing:
+            return Answer(found=False, answer=None, type=q.type,
+                          confidence=reading.sentence_confidence,
+                          notes=unknown or missing or self._never_mentions(q, fixes), **common)
+        if q.yes_no:
+            # Yes/no questions ask for a verdict no training question asks for: the clause that
+            # holds the question's words is the evidence (or the sentence).
+            anchors = [t.start for t in terms_mod.tokens(sentence.text) if t.term in hits[0].matched]
+            order = {t: n for n, t in enumerate(q.terms)}
+            clause = cand_mod.evidence_clause(sentence.text, anchors,
+                                             {t.start: order.get(t.term, 0)
+                                              for t in terms_mod.tokens(sentence.text)
+                                              if t.term in hits[0].matched})
+            return Answer(found=True, answer=" ".join(sentence.text[a:b] for a, b in clause)
+                          or sentence.text, type=EVIDENCE if clause else SENTENCE,
+                          spans=tuple(clause), confidence=reading.sentence_confidence, **common)
+        if not q.asks or not span_list or reading.answer_confidence < models.span_from:
+            # Keywords, or a sentence more likely right than any span of it: the sentence,
+            # with the best span highlighted rather than stated.
+            return Answer(found=True, answer=sentence.text, type=SENTENCE,
+                          highlight=tuple(span_list) if q.asks else (),
+                          confidence=reading.sentence_confidence, **common)
+        answer = " and ".join(sentence.text[a:b] for a, b in span_list)
+        return Answer(found=True, answer=answer, type=q.type, spans=tuple(span_list),
+                      confidence=reading.answer_confidence, **common)
 
-    def unknown_names(self, text: str, fixes: tuple[tuple[str, str], ...] = ()) -> list[str]:
-        """Names in a question (see `_capitalised`) that the text never uses, even misspelt,
-        adjacent words joined: "Mars", "Mona Lisa"."""
+    def _hit(self, reading: Reading, r: int) -> Hit:
+        i = reading.ids[r]
+        present = self.info(i).present
+        p = float(np.exp(reading.logits[r] - np.logaddexp.reduce(reading.logits)))
+        col = feat.SENTENCE_FEATURES.index("coverage")
+        return Hit(sentence=self.index.sentence(i), score=p, bm25=float(reading.bm25[r]),
+                   coverage=float(reading.rows[r][col]),
+                   matched=tuple(t for t in reading.query.terms if t in present))
+
+    def _coordinated(self, reading: Reading, text: str, spans: tuple[cand_mod.Span, ...],
+                     k: int) -> list[tuple[int, int]]:
+        """People joined to the best one by "and" who share the question's predicate:
+        "X, and the director of Y (Z) W signed" answers "Who signed?" with X and W."""
+        best = spans[k]
+        alone = [(best.start, best.end)]
+        if reading.question.wh != "who" or "name" not in best.kinds:
+            return alone
+        own = set(reading.query.terms)
+        words = len(text[best.start:best.end].split())
+        # Names like the best one (as many words, or more: "Zhang Keijan", not "CNSA").
+        # A name joined by "and" must be written as one in the text (a capitalised word):
+        # the text's own case, not the question's, so this cannot make answers case-dependent.
+        people = sorted({(s.start, s.end) for s in spans if "name" in s.kinds
+                         and len(text[s.start:s.end].split()) >= min(words, 2)
+                         and any(w[:1].isupper() for w in text[s.start:s.end].split())
+                         and not any(t.term in own for t in terms_mod.tokens(text[s.start:s.end]))})
+        if (best.start, best.end) not in people:
+            return alone
+        group = [(best.start, best.end)]
+        while True:  # leftwards: the nearest name the words between join to the group
+            left = [p for p in people if p[1] <= group[0][0]
+                    and cand_mod.joined(text[p[1]:group[0][0]])]
+            if not left:
+                break
+            group.insert(0, max(left))
+        while True:
+            right = [p for p in people if p[0] >= group[-1][1]
+                     and cand_mod.joined(text[group[-1][1]:p[0]])]
+            if not right:
+                break
+            group.append(min(right))
+        anchors = [t.start for t in terms_mod.tokens(text) if t.term in own]
+        if len(group) == 1 or not anchors:
+            return alone
+        nearest = min(anchors, key=lambda a: min(abs(a - best.start), abs(a - best.end)))
+        return alone if nearest < group[-1][1] else group
+
+    def _explain(self, reading: Reading, shown: list[int], r: int, k: int,
+                 span_list: list[tuple[int, int]]) -> Explanation:
+        models, index = self.models, self.index
+        weights = dict(zip(reading.query.terms, reading.query.weights))
+        whys = []
+        for x in shown:
+            i = reading.ids[x]
+            terms = []
+            for t in reading.query.terms:
+                tf, bm25 = index.term_weights(t, i)
+                known = t in index.vocab
+                terms.append(TermWeight(index.surfaces[index.vocab[t]] if known else t,
+                                        weights[t], index.idf_of(t) if known else None, tf,
+                                        bm25 * weights[t]))
+            whys.append(SentenceWhy(tuple(terms),
+                                    tuple(models.ranker.contributions(reading.rows[x])),
+                                    float(reading.logits[x])))
+        span: tuple = ()
+        text = None
+        if k >= 0:
+            zrows = next(z for rr, _, z, _ in reading.read if rr == r)
+            span = tuple(models.spans.contributions(zrows[k]))
+            sentence = index.text(reading.ids[r])
+            text = " and ".join(sentence[a:b] for a, b in span_list)
+        return Explanation(tuple(whys), span, text,
+                           tuple(models.answer_confidence.linear.contributions(
+                               reading.confidence_row)),
+                           reading.answer_confidence, reading.sentence_confidence,
+                           models.abstain_below, models.span_from)
+
+    # -- notes on an abstention --------------------------------------------------------------
+
+    def unknown_names(self, q: qmod.Question, fixes: tuple[tuple[str, str], ...] = ()) -> list[str]:
+        """Names in a question (proper nouns, whatever their case) that the text never uses,
+        even misspelt, adjacent words joined: "Mars", "Mona Lisa"."""
         fixed = {typed for typed, _ in fixes}
         names: list[str] = []
-        last = -2
-        for k, t in _capitalised(text):
-            if t.term not in self.index.vocab and t.word not in fixed:
-                word = text[t.start:t.end]
-                names.append(names.pop() + " " + word if k == last + 1 else word)
-                last = k
+        last_end = -2
+        for t in q.tagged:
+            term = terms_mod.term_of(t.text) if t.tag == "PROPN" else None
+            if not term or term in self.index.vocab or t.text.lower() in fixed \
+                    or t.text.lower() in terms_mod.QUESTION_WORDS:
+                continue
+            if names and q.text[last_end:t.start].strip() == "":
+                names[-1] += " " + t.text
+            else:
+                names.append(t.text)
+            last_end = t.end
         return list(dict.fromkeys(names))
 
-    def coverage_idf(self, term: str) -> float:
-        """A term's weight in coverage: log((N + 1) / (df + 0.5)), positive however small the text.
+    def _never_mentions(self, q: qmod.Question, fixes: tuple[tuple[str, str], ...]
+                        ) -> tuple[str, ...]:
+        names = self.unknown_names(q, fixes)
+        return ("it never mentions " + ", ".join(names),) if names else ()
 
-        BM25Okapi's own IDF is zero or negative for terms in half the sentences or more, which
-        on a short text would make a question's most telling words count for nothing. A term the
-        text never uses weighs as the rarest term it does use.
-        """
-        t = self.index.vocab.get(term)
-        df = int(self.index.df[t]) if t is not None else 1
-        return float(np.log((len(self.index) + 1) / (df + 0.5)))
-
-    def _why_not(self, q: qmod.Question, best: Hit,
-                 fixes: tuple[tuple[str, str], ...]) -> tuple[str, ...] | None:
-        """None when the best sentence answers the question; else the notes saying why not
-        (none when it only covers too little of the question)."""
-        if best.coverage < UNKNOWN_NAME_COVERAGE and (names := self.unknown_names(q.text, fixes)):
-            return _never_mentions(names)
-        if self._lacks_attribute(q, best):
-            word = next((q.text[t.start:t.end] for t in terms_mod.tokens(q.text)
-                         if t.term == q.attribute), q.attribute)
-            return (f"it never mentions the {word}",)
-        if best.coverage < MIN_COVERAGE - TYPE_RELIEF * best.signals["type"]:
-            return ()
-        return None
-
-    def _lacks_attribute(self, q: qmod.Question, best: Hit) -> bool:
-        """"What is the population of X?" over a sentence that says nothing of population:
-        the text names X but not what is asked of it. Neither this sentence nor its
-        neighbours use the word."""
+    def _lacks_attribute(self, q: qmod.Question, r: int, reading: Reading) -> tuple[str, ...]:
+        """"What is the population of X?" over a text that names X but says nothing of its
+        population, in the sentence or beside it."""
         a = q.attribute
-        if a is None or a in qmod.CUE_TERMS or a in best.matched:
-            return False
-        i = best.sentence.index
-        near = self.index.neighbours(i)
-        return not any(a in self._sentence_terms(j)[1] for j in near)
+        if a is None or a in qmod.CUE_TERMS:
+            return ()
+        i = reading.ids[r]
+        if any(a in self.info(j).present for j in self.index.neighbours(i)):
+            return ()
+        word = next((q.text[t.start:t.end] for t in q.tokens if t.term == a), a)
+        return (f"it never mentions the {word}",)
 
-    def _refers_back(self, i: int) -> bool:
-        """Sentence i opens with a pronoun ("It includes...", "He said...") whose referent is
-        in the sentence before it (same source; a paragraph may open with "It")."""
-        if i == 0 or self.index.source_ids[i - 1] != self.index.source_ids[i]:
-            return False
-        first = REFERRING_START.match(self.index.text(i))
-        return first is not None
-
-    def _containing(self, search: tuple[str, ...]) -> list[int]:
-        """Sentences that contain any of these terms, in text order."""
-        found: set[int] = set()
-        for t in search:
-            k = self.index.vocab.get(t)
-            if k is not None:
-                found.update(int(d) for d in self.index.docs[self.index.ptr[k]:self.index.ptr[k + 1]])
-        return sorted(found)
-
-    def _sentence_terms(self, i: int) -> tuple[list[str], frozenset[str]]:
-        """Sentence i's index terms in order, and as a set; computed once per sentence."""
-        got = self._terms.get(i)
-        if got is None:
-            seq = terms_mod.terms(self.index.text(i))
-            got = self._terms[i] = (seq, frozenset(seq))
-        return got
-
-    def _spans(self, sentence: str, q: qmod.Question,
-               matched: tuple[str, ...]) -> list[tuple[int, int]]:
-        toks = terms_mod.tokens(sentence)
-        anchors = [t.start for t in toks if t.term in matched]
-        order = {t: k for k, t in enumerate(q.terms)}
-        anchor_order = {t.start: order.get(t.term, 0) for t in toks if t.term in matched}
-        if q.yes_no:
-            return evidence_clause(sentence, anchors, anchor_order)
-        qtoks = terms_mod.tokens(q.text)
-        end = qtoks[-1].word if qtoks and qtoks[-1].word in PREPOSITION_ENDS else ""
-        return extract_spans(sentence, q.type, _question_words(q), anchors, q.focus,
-                             self.index.is_common, question_end=end,
-                             identity=IDENTITY.match(q.text) is not None,
-                             kind_of=q.kind_of, anchor_order=anchor_order, head=q.head,
-                             naming=q.naming, question_names=_question_names(q.text),
-                             owned=q.owned, copular=q.copular)

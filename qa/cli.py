@@ -187,7 +187,7 @@ def _stdin_document(args) -> None:
 
 def _extract(args) -> int:
     """Print a source's text exactly as its citations count characters in it."""
-    from qa.corpus import CONTROL_TO_SPACE, extract, read_sources
+    from qa.corpus import blank_controls, extract, read_sources
 
     if args.question or args.corpus:
         raise UsageError("--extract prints a text and exits: give it alone, without -q or "
@@ -197,7 +197,7 @@ def _extract(args) -> int:
     (source,) = read_sources([args.extract], warn=warn, timeout=args.timeout,
                              use_cache=not args.no_cache)
     # Controls become spaces one for one, so offsets still hold and nothing drives a terminal.
-    text = extract(source).text.translate(CONTROL_TO_SPACE)
+    text = blank_controls(extract(source).text)
     sys.stdout.flush()
     sys.stdout.buffer.write(text.encode("utf-8"))
     return EXIT_ANSWERED

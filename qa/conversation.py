@@ -113,14 +113,14 @@ class Conversation:
         """Answer a question, with context from earlier turns when it is a follow-up."""
         return self.ask_turn(text, top).answer
 
-    def ask_turn(self, text: str, top: int = 3) -> Turn:
+    def ask_turn(self, text: str, top: int = 3, explain: bool = False) -> Turn:
         text = text.strip()
         followup = bool(self.turns) and is_followup(text)
         asked, context = text, {}
         if followup:
             asked = self._borrow_type(text)
             context = self._scaled(self.context_terms(), own_content_terms(asked))
-        answer = self.engine.ask(asked, top=top, context=context or None)
+        answer = self.engine.ask(asked, top=top, context=context or None, explain=explain)
         if asked != text:
             answer = replace(answer, question=text)
         carried = tuple((t, w) for t, w in context.items() if t in answer.terms)

@@ -39,6 +39,16 @@ STDIN_NAME = "stdin"
 _CONTROL_CHARS = [c for c in range(32) if c not in (9, 10)] + [0x7F] + list(range(0x80, 0xA0))
 _BIDI_CHARS = [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
 CONTROL_TO_SPACE = {c: " " for c in _CONTROL_CHARS + _BIDI_CHARS}
+# A terminal escape sequence (CSI "ESC [ 31 m", OSC "ESC ] 0; title BEL") is blanked whole, so
+# that its printable tail ("[31m") is not read as words of the text or of a question.
+_ESCAPE_SEQUENCE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
+
+
+def blank_controls(text: str) -> str:
+    """Escape sequences and control characters as spaces, one for one (offsets stay valid)."""
+    if "\x1b" in text:
+        text = _ESCAPE_SEQUENCE.sub(lambda m: " " * len(m.group()), text)
+    return text.translate(CONTROL_TO_SPACE)
 
 # Windows-1252 differs from Latin-1 only in 0x80-0x9F; 0x81, 0x8D, 0x8F, 0x90, 0x9D are undefined.
 _CP1252_FROM_LATIN1 = {b: bytes([b]).decode("cp1252") for b in range(0x80, 0xA0)
@@ -451,7 +461,7 @@ def _lines(original: str):
     for line in original.split("\n"):
         start, end = pos, pos + len(line)
         pos = end + 1
-        content = line.translate(CONTROL_TO_SPACE)
+        content = blank_controls(line)
         stripped = content.strip()
         if not stripped:
             yield None
@@ -504,7 +514,7 @@ def clean(original: str, name: str, path: str = "",
     With `blocks` (a structured format's paragraphs, known exactly) those are the paragraphs,
     and only whitespace is squeezed.
     """
-    original_for_clean = original.translate(CONTROL_TO_SPACE)
+    original_for_clean = blank_controls(original)
     parts: list[str] = []
     starts: list[int] = [0]
     deltas: list[int] = [0]

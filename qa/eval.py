@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.corpus import read_bytes
-from qa.errors import CorpusError, GoldError, QAError, UsageError
+from qa.errors import CorpusError, GoldError, UsageError
 from qa.sentences import Sentence
 
 JSONL, SQUAD = "jsonl", "squad"
@@ -339,6 +339,12 @@ def whitespace_tokens(text: str) -> list[str]:
 
 # ---- the run -------------------------------------------------------------------------------
 
+# An answer given with at least this confidence counts as a confident one.
+CONFIDENT = 0.8
+# Bins of the reliability table (predicted confidence against observed accuracy).
+BINS = 10
+
+
 @dataclass
 class Tally:
     """Counts for one system; `rates` turns them into the reported figures."""
@@ -351,21 +357,59 @@ class Tally:
     abstained: int = 0
     exact: float = 0.0
     f1: float = 0.0
+    span_f1: float = 0.0
     right: int = 0
+    confident: int = 0
+    confident_right: int = 0
+    confident_all: int = 0
     short_answers: bool = True
+    # (confidence, the answer as given is right) for every answer given
+    calibration: list[tuple[float, bool]] = field(default_factory=list)
+
+    def add(self, other: Tally) -> None:
+        for name in ("answerable", "unanswerable", "top1", "topk", "answered", "abstained",
+                     "exact", "f1", "span_f1", "right", "confident", "confident_right",
+                     "confident_all"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.calibration += other.calibration
 
     def rates(self, k: int) -> dict[str, float | None]:
         n, u = self.answerable or 1, self.unanswerable or 1
-        short = self.short_answers
+        short = self.short_answers and self.answerable
         return {
             "top1": self.top1 / n if self.answerable else None,
             f"top{k}": self.topk / n if self.answerable else None,
-            "exact_match": self.exact / n if short and self.answerable else None,
-            "f1": self.f1 / n if short and self.answerable else None,
-            "answer_right": self.right / n if short and self.answerable else None,
-            "answered": self.answered / n if short and self.answerable else None,
-            "abstained": self.abstained / u if short and self.unanswerable else None,
+            "exact_match": self.exact / n if short else None,
+            "f1": self.f1 / n if short else None,
+            "span_f1": self.span_f1 / n if short else None,
+            "answer_right": self.right / n if short else None,
+            "answered": self.answered / n if short else None,
+            "abstained": self.abstained / u if self.short_answers and self.unanswerable else None,
+            "confident": self.confident / n if short else None,
+            "confident_right": self.confident_right / self.confident_all
+            if self.short_answers and self.confident_all else None,
+            "calibration_error": calibration_error(self.calibration) if self.short_answers
+            and self.calibration else None,
         }
+
+
+def reliability(pairs: list[tuple[float, bool]], bins: int = BINS) -> list[dict]:
+    """Per confidence bin: its range, how many answers, mean confidence, share right."""
+    out = []
+    for k in range(bins):
+        lo, hi = k / bins, (k + 1) / bins
+        inside = [(p, r) for p, r in pairs if lo <= p < hi or (k == bins - 1 and p == 1.0)]
+        if inside:
+            out.append({"from": lo, "to": hi, "answers": len(inside),
+                        "confidence": round(sum(p for p, _ in inside) / len(inside), 3),
+                        "right": round(sum(r for _, r in inside) / len(inside), 3)})
+    return out
+
+
+def calibration_error(pairs: list[tuple[float, bool]]) -> float:
+    """Expected calibration error: the answer-weighted gap between confidence and accuracy."""
+    return sum(b["answers"] * abs(b["confidence"] - b["right"])
+               for b in reliability(pairs)) / len(pairs)
 
 
 @dataclass
@@ -380,6 +424,17 @@ class Report:
     seconds: float = 0.0
     unplaced: int = 0  # SQuAD questions whose paragraph is not in the corpus
 
+    def add(self, other: Report) -> None:
+        """Another gold file's figures, counted in with these."""
+        self.gold = f"{self.gold}, {other.gold}" if self.gold else other.gold
+        self.corpus += other.corpus
+        self.sentences += other.sentences
+        for name, tally in other.tallies.items():
+            self.tallies.setdefault(name, Tally(short_answers=tally.short_answers)).add(tally)
+        self.misses += other.misses
+        self.seconds += other.seconds
+        self.unplaced += other.unplaced
+
     def to_json(self) -> dict:
         n = len(self.misses)
         t = self.tallies["qa"]
@@ -393,8 +448,19 @@ class Report:
             "systems": {name: {m: (round(v, 4) if v is not None else None)
                                for m, v in tally.rates(self.k).items()}
                         for name, tally in self.tallies.items()},
+            "reliability": reliability(t.calibration),
             "misses": self.misses, "miss_count": n,
         }
+
+
+def given_right(answer, q: GoldQuestion) -> bool:
+    """Whether the answer, as given, is right: a stated span by token F1 >= 0.5; a sentence
+    (the answer, or the evidence for a yes/no question) by holding a gold answer."""
+    if q.impossible or not answer.found:
+        return False
+    if answer.spans and answer.type != "evidence":
+        return token_f1(answer.answer or "", q.answers) >= 0.5
+    return bool(answer.hits) and sentence_right(q, answer.hits[0].sentence)
 
 
 def evaluate(gold: GoldSet, engine, k: int = 3) -> Report:
@@ -407,6 +473,7 @@ def evaluate(gold: GoldSet, engine, k: int = 3) -> Report:
     tallies = {name: Tally(short_answers=(name == "qa")) for name in SYSTEMS}
     misses: list[dict] = []
     seconds = 0.0
+    qa = tallies["qa"]
     for q in gold.questions:
         t0 = time.perf_counter()
         answer = engine.ask(q.question, top=max(k, 3))
@@ -422,33 +489,51 @@ def evaluate(gold: GoldSet, engine, k: int = 3) -> Report:
             tally.answerable += 1
             tally.top1 += bool(ranked[name]) and sentence_right(q, ranked[name][0])
             tally.topk += any(sentence_right(q, s) for s in ranked[name][:k])
+        right = given_right(answer, q)
+        if answer.found:
+            qa.calibration.append((answer.confidence, right))
+            if answer.confidence >= CONFIDENT:
+                qa.confident_all += 1
+                qa.confident_right += right
         if q.impossible:
             if answer.found:
                 misses.append({"question": q.question, "miss": "answered an unanswerable question",
-                               "expected": None, "got": answer.answer})
+                               "expected": None, "got": answer.answer,
+                               "confidence": round(answer.confidence, 3)})
             continue
-        qa = tallies["qa"]
         pred = answer.answer if answer.found else ""
         qa.answered += answer.found
         qa.exact += exact_match(pred, q.answers)
         qa.f1 += token_f1(pred, q.answers)
+        best_span = _best_span(answer) if answer.found else ""
+        qa.span_f1 += token_f1(best_span, q.answers)
         qa.right += answer_right(pred, q.answers)
+        qa.confident += answer.found and answer.confidence >= CONFIDENT
         top_right = bool(answer.hits) and sentence_right(q, answer.hits[0].sentence)
         if not answer.found:
             miss = "abstained"
         elif not top_right:
             miss = "wrong sentence"
-        elif not answer_right(pred, q.answers):
+        elif not answer_right(pred, q.answers) and not answer_right(best_span, q.answers):
             miss = "wrong short answer"
         else:
             continue
         misses.append({"question": q.question, "miss": miss, "expected": list(q.answers),
-                       "got": pred or None,
+                       "got": pred or None, "confidence": round(answer.confidence, 3),
                        "sentence": answer.hits[0].sentence.text if answer.hits else None})
     unplaced = sum(1 for q in gold.questions
                    if gold.format == SQUAD and not q.impossible and not q.spans)
     return Report(gold.path, gold.format, sorted({s.source for s in sentences}), len(sentences),
                   k, tallies, misses, seconds, unplaced)
+
+
+def _best_span(answer) -> str:
+    """The span the answer states, or the one it highlights in its sentence."""
+    spans = answer.spans if answer.spans and answer.type != "evidence" else answer.highlight
+    if not spans or not answer.hits:
+        return answer.answer or ""
+    text = answer.hits[0].sentence.text
+    return " and ".join(text[a:b] for a, b in spans)
 
 
 def build_engine(gold: GoldSet, corpus: list[str], use_cache: bool = True):
@@ -483,8 +568,12 @@ def build_engine(gold: GoldSet, corpus: list[str], use_cache: bool = True):
 
 _ROWS = (("top1", "top-1 sentence"), ("topk", "top-{k} sentence"),
          ("exact_match", "short answer exact match"), ("f1", "short answer token F1"),
+         ("span_f1", "best span token F1 (stated or highlighted)"),
          ("answer_right", "short answer right (EM or ≤2x containment)"),
-         ("answered", "answered (answerable)"), ("abstained", "abstained (unanswerable)"))
+         ("answered", "answered (answerable)"), ("abstained", "abstained (unanswerable)"),
+         ("confident", "confidence ≥ 0.8 (share of answerable)"),
+         ("confident_right", "confidence ≥ 0.8: right"),
+         ("calibration_error", "calibration error (ECE)"))
 
 
 def print_report(report: Report) -> None:
@@ -509,6 +598,16 @@ def print_report(report: Report) -> None:
             cells.append("–" if v is None else f"{v:.3f}")
         table.add_row(label.format(k=report.k), *cells)
     console.print(table)
+    pairs = report.tallies["qa"].calibration
+    if pairs:
+        bins = reliability(pairs)
+        calib = Table(title=Text("confidence against accuracy (answers given)"))
+        for name in ("confidence", "answers", "mean confidence", "right"):
+            calib.add_column(name, justify="right")
+        for b in bins:
+            calib.add_row(f"{b['from']:.1f}-{b['to']:.1f}", str(b["answers"]),
+                          f"{b['confidence']:.3f}", f"{b['right']:.3f}")
+        console.print(calib)
     if report.unplaced:
         console.print(Text(f"{report.unplaced} answerable questions have a paragraph that is not "
                            f"in the corpus; they count as misses.", style="yellow"))
@@ -538,7 +637,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _Parser(prog="qa eval", description="Score qa, and two plain BM25 baselines, against gold "
                 "questions (our JSON Lines, or SQuAD 2.0 JSON).")
-    p.add_argument("gold", metavar="GOLD", help="the gold question file")
+    p.add_argument("gold", metavar="GOLD", nargs="+",
+                   help="gold question files; with several, the figures are summed over them")
     p.add_argument("-c", "--corpus", action="append", default=[], metavar="PATH",
                    help="the text the questions are about (default: the bundled article, or for "
                         "SQuAD the .txt beside GOLD, else its paragraphs)")
@@ -552,12 +652,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str]) -> int:
     """`qa eval GOLD [--corpus PATH ...] [--json] [-k N]`; 0 when the run completes."""
     args = build_parser().parse_args(argv)
-    gold = load_gold(args.gold)
-    try:
+    golds = [load_gold(path) for path in args.gold]  # every file checked before any is run
+    report = None
+    for gold in golds:
         engine, gold = build_engine(gold, args.corpus, use_cache=not args.no_cache)
-    except QAError:
-        raise
-    report = evaluate(gold, engine, k=args.top)
+        one = evaluate(gold, engine, k=args.top)
+        if report is None:
+            report = one
+        else:
+            report.add(one)
     if args.json:
         sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=True) + "\n")
     else:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from qa import tagger
 from qa import terms as terms_mod
 
 # Answer types, in the JSON "type" field.
@@ -104,15 +106,24 @@ class Question:
     text: str
     type: str
     terms: tuple[str, ...]  # content terms, in order, repeats dropped
-    focus: str | None = None  # the term after "how many" ("sections"), if any
     asks: bool = True  # phrased as a question (a question word, or "?"), not bare keywords
-    kind_of: str | None = None  # "what kind of arches": the term whose modifier is the answer
-    head: str | None = None  # "which Spanish officer ...": the noun after "what" or "which"
     attribute: str | None = None  # "what is the population of X": the term the answer must name
     yes_no: bool = False  # "Does the plan cover remote sensing?": the answer is the evidence
+    read: str = ""  # the question in the text's own case (see canonical_case)
+    # For the hand rules of qa/extract.py, one feature of the span scorer:
+    focus: str | None = None  # the term after "how many" ("sections"), if any
+    kind_of: str | None = None  # "what kind of arches": the term whose modifier is the answer
+    head: str | None = None  # "which Spanish officer ...": the noun after "what" or "which"
     naming: bool = False  # "What was the base called?": the answer is a name the text gives
     owned: str | None = None  # "On whose behalf ...?": the term whose owner is asked for
     copular: bool = False  # "What is the most used model?": the answer is what "is" it
+    tokens: tuple[terms_mod.Token, ...] = ()  # the question's words, tokenised once
+    tagged: tuple[tagger.Token, ...] = ()  # the same text as the tagger reads it, tagged
+    wh: str = "none"  # the question word that sets what is asked: one of WH
+    focus_term: str | None = None  # the noun naming the answer's kind: "which [country]"
+    verb: str | None = None  # the term of the question's main verb
+    names: tuple[str, ...] = ()  # terms of its proper nouns, read from tags (any case)
+    numbers: tuple[str, ...] = ()  # terms of its numbers
 
 
 def _relative(norm: str, m: re.Match[str]) -> bool:
@@ -121,8 +132,17 @@ def _relative(norm: str, m: re.Match[str]) -> bool:
     return m.group() in _RELATIVE_WORDS and _WHAT.search(norm, 0, m.start()) is not None
 
 
-def answer_type(text: str) -> str:
-    norm = " ".join(w.word for w in terms_mod.tokens(text))
+# What a question asks, by its question word; a feature of every learned model.
+WH = ("who", "whose", "when", "where", "why", "how", "how many", "how much", "what", "which",
+      "yes/no", "none")
+_HOW_AMOUNT = {"many": "how many", "much": "how much", "long": "how many", "old": "how many",
+               "far": "how many", "big": "how much", "large": "how much", "often": "how many"}
+
+
+def answer_type(text: str, toks: list[terms_mod.Token] | None = None) -> str:
+    if toks is None:
+        toks = terms_mod.tokens(text)
+    norm = " ".join(w.word for w in toks)
     norm = _IMPERATIVE.sub("which ", norm)  # "name a country that ..." asks "which country"
     # The question word that comes first decides: "Who led them when ..." asks for a person.
     found = [(m.start(), order, kind) for order, (kind, pattern) in enumerate(TYPE_RULES)
@@ -137,13 +157,91 @@ def answer_type(text: str) -> str:
     return SENTENCE
 
 
-def analyze_question(text: str) -> Question:
-    """Type the question and keep its content terms (question words and stopwords dropped)."""
+def _wh(words: list[str], imperative: bool) -> str:
+    """The class of the first question word ("how many" counts as one), else yes/no or none."""
+    if imperative:
+        return "which"
+    for i, w in enumerate(words):
+        if w in ("who", "whom"):
+            return "who"
+        if w in ("whose", "when", "where", "why", "what", "which"):
+            return w
+        if w == "how":
+            nxt = words[i + 1] if i + 1 < len(words) else ""
+            return _HOW_AMOUNT.get(nxt, "how")
+    if words and words[0] in _AUXILIARIES:
+        return "yes/no"
+    return "none"
+
+
+_NOMINAL = frozenset(("NOUN", "PROPN"))
+# After "what"/"which": words that only say "a kind of" before the noun that matters.
+_KIND_WORDS = frozenset("kind kinds type types sort sorts form forms style".split())
+
+
+def _focus_and_verb(tagged: tuple[tagger.Token, ...], wh: str) -> tuple[str | None, str | None]:
+    """The noun after the question word ("which [country]", "how many [sections]", "what kind
+    of [arches]") and the question's main verb, from the tags."""
+    focus = verb = None
+    low = [t.text.lower() for t in tagged]
+    start = next((k for k, w in enumerate(low) if w in ("what", "which", "how", "whose")),
+                 0 if wh == "which" else None)  # "name a [division] of ...": after the verb
+    if start is not None and wh in ("what", "which", "how many", "how much", "whose"):
+        k = start + (2 if wh in ("how many", "how much") else 1)
+        while k < len(tagged) and (tagged[k].tag in ("ADJ", "DET", "NUM")
+                                   or (low[k] in _KIND_WORDS) or low[k] == "of"):
+            k += 1
+        # "what kind of arches": the noun after "of"; "which country's": the noun itself.
+        while k < len(tagged) and tagged[k].tag in _NOMINAL:
+            focus = terms_mod.term_of(tagged[k].text)
+            if k + 1 < len(tagged) and tagged[k + 1].tag in _NOMINAL:
+                k += 1
+                continue
+            break
+    for t in tagged:
+        if t.tag == "VERB":
+            verb = terms_mod.term_of(t.text)
+            if verb:
+                break
+    return focus, verb
+
+
+def canonical_case(text: str, toks: list[terms_mod.Token],
+                   spelling: Callable[[str], str | None]) -> str:
+    """The question as the tagger should read it, whatever case it was typed in: each word
+    as the text spells it (`spelling(word)`: its spelling there, "" for a word the text writes
+    in lower case, None for a word it never uses), a word the text never uses capitalised
+    only when the tagger knows it as a name or not at all, the first letter capitalised.
+
+    Typed in lower case, in capitals or as usual, a question reads the same: its answer does
+    not depend on the case it was typed in.
+    """
+    out, last = [], 0
+    for t in toks:
+        word = text[t.start:t.end]
+        written = spelling(t.word)
+        if written is None:
+            ambiguity = tagger.model().features.ambiguity(tagger.fold(word))
+            written = word.lower().title() if ambiguity in ("?", "PROPN") \
+                and t.word not in terms_mod.STOPWORDS and t.word.isalpha() else word.lower()
+        elif not written or len(written) != len(word):
+            written = word.lower()
+        out += [text[last:t.start].lower(), written]
+        last = t.end
+    canonical = "".join(out) + text[last:].lower()
+    return canonical[:1].upper() + canonical[1:]
+
+
+def analyze_question(text: str, spelling: Callable[[str], str | None] | None = None
+                     ) -> Question:
+    """Type the question and keep its content terms (question words and stopwords dropped);
+    tokenise and tag it once, for every stage after. With `spelling` (see `canonical_case`),
+    the tagger reads the question in the text's own case, not the case it was typed in."""
     toks = terms_mod.tokens(text)
-    kind = answer_type(text)
+    kind = answer_type(text, toks)
     content = tuple(dict.fromkeys(terms_mod.terms(text)))
-    focus = None
     words = [t.word for t in toks]
+    focus = None
     for i, w in enumerate(words[:-1]):
         if w == "how" and words[i + 1] in ("many", "much") and i + 2 < len(toks):
             focus = toks[i + 2].term
@@ -168,11 +266,22 @@ def analyze_question(text: str) -> Question:
         and not any(w in terms_mod.QUESTION_WORDS for w in words)
     asks = text.rstrip().endswith("?") or any(w in terms_mod.QUESTION_WORDS for w in words) \
         or imperative is not None
-    naming = kind == SENTENCE and _NAMING.search(text) is not None
+    read = canonical_case(text, toks, spelling) if spelling else text
+    naming = kind == SENTENCE and _NAMING.search(read) is not None
     if naming:
         attribute = None  # "What is the term for X?" asks for a name, not X's "term"
     owned = next((toks[i + 1].term for i, w in enumerate(words[:-1]) if w == "whose"), None)
     copular = _COPULAR.search(" ".join(words)) is not None
-    return Question(text=text, type=kind, terms=content, focus=focus, asks=asks,
-                    kind_of=kind_of, attribute=attribute, yes_no=yes_no, head=head,
-                    naming=naming, owned=owned, copular=copular)
+    tagged = tuple(tagger.tagged(read))
+    wh = _wh(words, imperative is not None)
+    focus_term, verb = _focus_and_verb(tagged, wh)
+    names = tuple(dict.fromkeys(term for t in tagged if t.tag == "PROPN"
+                                and (term := terms_mod.term_of(t.text))
+                                and t.text.lower() not in terms_mod.QUESTION_WORDS))
+    numbers = tuple(dict.fromkeys(term for t in tagged if t.tag == "NUM"
+                                  and (term := terms_mod.term_of(t.text))))
+    return Question(text=text, type=kind, terms=content, asks=asks, attribute=attribute,
+                    yes_no=yes_no, read=read, focus=focus, kind_of=kind_of, head=head,
+                    naming=naming, owned=owned, copular=copular, tokens=tuple(toks),
+                    tagged=tagged, wh=wh, focus_term=focus_term, verb=verb, names=names,
+                    numbers=numbers)

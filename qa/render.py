@@ -170,6 +170,26 @@ def _shorten(text: str, limit: int = LEAD_CHARS) -> str:
     return text if len(text) <= limit else text[:limit - 1].rstrip() + "\u2026"
 
 
+# How sure an answer is, in words a person reads at a glance; each word names a range of the
+# calibrated confidence (README: "How sure").
+CONFIDENCE_WORDS = ((0.8, "sure"), (0.5, "likely"), (0.3, "unsure"), (0.0, "a guess"))
+
+
+def confidence_words(answer: Answer) -> str:
+    """"86%, sure": the confidence as a percentage and a word."""
+    word = next(w for floor, w in CONFIDENCE_WORDS if answer.confidence >= floor)
+    return f"{answer.confidence:.0%}, {word}"
+
+
+def _bracketed(text: str, spans: tuple[tuple[int, int], ...]) -> str:
+    """The sentence with its best span in [brackets], for plain text."""
+    out, last = [], 0
+    for a, b in sorted(spans):
+        out += [safe(text[last:a]), "[", safe(text[a:b]), "]"]
+        last = b
+    return "".join(out) + safe(text[last:])
+
+
 def plain(answer: Answer, echo_question: bool = False, searched: str | None = None) -> str:
     """The answer as plain text for pipes and files; `searched` is what a follow-up added."""
     lines = [f"Q: {safe_line(answer.question)}"] if echo_question else []
@@ -179,9 +199,16 @@ def plain(answer: Answer, echo_question: bool = False, searched: str | None = No
         lines.append(f"Searched for: {corrections(answer)}")
     if answer.found:
         best = answer.hits[0]
-        lines.append(f"Answer: {safe(answer.answer or '')}")
-        if answer.spans:
-            lines.append(f"  \"{safe(best.sentence.text)}\"")
+        if answer.highlight:
+            # The sentence is the answer; its best span is a guess, shown but not stated.
+            lines.append(f"Answer: {_bracketed(best.sentence.text, answer.highlight)}")
+            lines.append(f"  ({confidence_words(answer)} that this sentence answers it; "
+                         "the part in brackets is the best guess within it)")
+        else:
+            lines.append(f"Answer: {safe(answer.answer or '')}")
+            lines.append(f"  ({confidence_words(answer)})")
+            if answer.spans:
+                lines.append(f"  \"{safe(best.sentence.text)}\"")
         lines.append(f"  -- {citation(best.sentence)}")
         rest = answer.hits[1:]
         title = "Also:"
@@ -189,7 +216,7 @@ def plain(answer: Answer, echo_question: bool = False, searched: str | None = No
         lines.append("No answer: the text does not seem to answer this"
                      + "".join(f" ({safe(n)})" for n in answer.notes) + ".")
         rest = answer.hits
-        title = "Closest sentences (low confidence):"
+        title = f"Closest sentences (the first holds the answer: {answer.confidence:.0%}):"
     if rest:
         lines.append(title)
         for h in rest:
@@ -198,7 +225,8 @@ def plain(answer: Answer, echo_question: bool = False, searched: str | None = No
     return "\n".join(lines)
 
 
-def _highlight(text: str, matched: tuple[str, ...], spans: tuple[tuple[int, int], ...]) -> Text:
+def _highlight(text: str, matched: tuple[str, ...], spans: tuple[tuple[int, int], ...],
+               span_style: str = "bold green underline") -> Text:
     from rich.text import Text
 
     from qa import terms as terms_mod
@@ -210,7 +238,7 @@ def _highlight(text: str, matched: tuple[str, ...], spans: tuple[tuple[int, int]
         if tok.term in matched:
             out.stylize("bold yellow", tok.start, tok.end)
     for a, b in spans:
-        out.stylize("bold green underline", a, b)
+        out.stylize(span_style, a, b)
     return out
 
 
@@ -224,17 +252,27 @@ def rich_answer(answer: Answer, console: Console) -> None:
                       + Text(corrections(answer), style="italic"))
     if answer.found:
         best = answer.hits[0]
-        console.print(Text(safe(answer.answer or ""), style="bold green"))
-        if answer.spans:
-            console.print(Padding(_highlight(best.sentence.text, best.matched, answer.spans),
-                                  (0, 0, 0, 2)))
+        if answer.highlight:
+            console.print(_highlight(best.sentence.text, best.matched, answer.highlight,
+                                     "underline"))
+            console.print(Padding(Text(f"{confidence_words(answer)} that this sentence answers "
+                                       "it; the underlined part is the best guess within it",
+                                       style="dim italic"), (0, 0, 0, 2)))
+        else:
+            line = Text(safe(answer.answer or ""), style="bold green")
+            line.append(Text(f"  {confidence_words(answer)}", style="dim"))
+            console.print(line)
+            if answer.spans:
+                console.print(Padding(_highlight(best.sentence.text, best.matched,
+                                                 answer.spans), (0, 0, 0, 2)))
         console.print(Padding(Text(citation(best.sentence), style="dim"), (0, 0, 0, 2)))
         rest, title = answer.hits[1:], "also relevant"
     else:
         console.print(Text("The text does not seem to answer this"
                            + "".join(f" ({safe(n)})" for n in answer.notes) + ".",
                            style="bold yellow"))
-        rest, title = answer.hits, "closest sentences, low confidence"
+        rest = answer.hits
+        title = f"closest sentences (the first holds the answer: {answer.confidence:.0%})"
     if rest:
         console.print(Text(title, style="dim italic"))
         for h in rest:

@@ -26,8 +26,6 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from qa import answer as answer_mod
-from qa import extract
 from qa import render
 from qa import terms as terms_mod
 from qa.answer import Engine
@@ -243,58 +241,64 @@ def _cmd_why(s: Session, arg: str) -> None:
     turn = s.last
     if turn is None or not turn.answer.hits:
         raise UsageError("nothing to explain yet: ask a question first")
-    answer, index = turn.answer, s.engine.index
+    answer = turn.answer
+    why = answer.explanation
+    if len(why.sentences) != len(answer.hits):
+        raise UsageError("that answer has no explanation: ask again")
     rank = _whole_number(arg, 1, len(answer.hits), "/why N") if arg else 1
-    hit = answer.hits[rank - 1]
-    i = hit.sentence.index
-    if i >= len(index) or index.text(i) != hit.sentence.text:
-        raise UsageError("the text changed since that answer (/load): ask again")
-    carried = dict(turn.context)
-    rows = []
-    for t in answer.terms:
-        w = carried.get(t, 1.0)
-        tf, contrib = index.term_weights(t, i)
-        word = index.surfaces[index.vocab[t]] if t in index.vocab else t
-        rows.append((word, w, t in index.vocab, index.idf_of(t), tf, contrib * w))
-    top = max((r[5] for r in rows), default=0.0)
-    table = Table(title=Text(f"why {render.sentence_ref(hit.sentence)} ranked {rank}",
-                             style="bold"), box=box.SIMPLE_HEAD,
-                  title_justify="left")
+    hit, sentence_why = answer.hits[rank - 1], why.sentences[rank - 1]
+    table = Table(title=Text(f"why {render.sentence_ref(hit.sentence)} ranked {rank} "
+                             f"({hit.score:.0%} of the ranker's belief)", style="bold"),
+                  box=box.SIMPLE_HEAD, title_justify="left")
     for name, just in (("term", "left"), ("weight", "right"), ("IDF", "right"),
                        ("tf", "right"), ("BM25", "right"), ("", "left")):
         table.add_column(name, justify=just)
-    for word, w, known, idf, tf, contrib in rows:
-        table.add_row(Text(render.safe(word), style="bold yellow" if tf else "dim"),
-                      f"{w:.2f}" + (" ctx" if w < 1 else ""),
-                      f"{idf:.2f}" if known else "not in text", str(tf),
-                      f"{contrib:.2f}", _bar(contrib, top))
+    top = max((t.bm25 for t in sentence_why.terms), default=0.0)
+    for t in sentence_why.terms:
+        table.add_row(Text(render.safe(t.word), style="bold yellow" if t.tf else "dim"),
+                      f"{t.weight:.2f}" + (" ctx" if t.weight < 1 else ""),
+                      f"{t.idf:.2f}" if t.idf is not None else "not in text", str(t.tf),
+                      f"{t.bm25:.2f}", _bar(t.bm25, top))
     table.add_row(Text("BM25 total", style="bold"), "", "", "", f"{hit.bm25:.2f}", "")
     s.console.print(table)
-
-    bm25 = index.scores([t for t in answer.terms if t not in carried])
-    for t, w in carried.items():
-        bm25 = bm25 + w * index.scores((t,))
-    best = float(bm25.max()) if len(bm25) else 0.0
-    relative = hit.bm25 / best if best > 0 else 0.0
-    cov_w = getattr(answer_mod, "COVERAGE_WEIGHT", 1.0)
-    other = hit.score - relative - cov_w * hit.coverage
-    signals = Table(box=box.SIMPLE_HEAD, title=Text("score", style="bold"), title_justify="left")
-    for name, just in (("signal", "left"), ("value", "right"), ("adds", "right"), ("", "left")):
-        signals.add_column(name, justify=just)
-    parts = [("BM25 / best BM25", f"{relative:.2f}", relative),
-             ("coverage of the question (IDF-weighted)", f"{hit.coverage:.0%}",
-              cov_w * hit.coverage),
-             ("answer-type span and other evidence", f"{answer.type}", other)]
-    for name, value, adds in parts:
-        signals.add_row(name, value, f"{adds:+.2f}", _bar(adds, max(p[2] for p in parts)))
-    signals.add_row(Text("score", style="bold"), "", f"{hit.score:.2f}", "")
-    s.console.print(signals)
-    if not answer.found:
-        s.say("this was a low-confidence lead: coverage was below the bar for an answer")
+    s.console.print(_contributions("the ranker's features (against an average candidate)",
+                                   sentence_why.features))
+    if rank == 1 and why.span:
+        s.console.print(_contributions(f"why the span \"{render.safe_line(why.span_text or '')}\"",
+                                       why.span))
+    if rank == 1:
+        s.console.print(_contributions("what the confidence rests on", why.confidence))
+        decision = ("no answer: the first sentence's confidence "
+                    f"{why.sentence_confidence:.0%} is under {why.abstain_below:.0%}"
+                    if not answer.found else
+                    f"the sentence: the span's confidence {why.answer_confidence:.0%} is under "
+                    f"{why.span_from:.0%}" if answer.highlight else
+                    f"the span: its confidence {why.answer_confidence:.0%} is at least "
+                    f"{why.span_from:.0%}" if answer.spans else "the sentence")
+        s.say(f"answered with {decision}")
     if len(answer.hits) > rank:
         nxt = answer.hits[rank]
-        s.say(f"next: {render.sentence_ref(nxt.sentence)} scored {nxt.score:.2f} "
-              f"({nxt.score - hit.score:+.2f}); /why {rank + 1} explains it")
+        s.say(f"next: {render.sentence_ref(nxt.sentence)} at {nxt.score:.0%}; "
+              f"/why {rank + 1} explains it")
+
+
+# How many features /why lists per model: the rest add little.
+WHY_FEATURES = 8
+
+
+def _contributions(title: str, rows: tuple) -> Table:
+    table = Table(title=Text(title, style="bold"), box=box.SIMPLE_HEAD, title_justify="left")
+    for name, just in (("feature", "left"), ("value", "right"), ("adds", "right"),
+                       ("", "left")):
+        table.add_column(name, justify=just)
+    shown = rows[:WHY_FEATURES]
+    top = max((abs(c) for _, _, c in shown), default=0.0)
+    for name, value, share in shown:
+        bar = _bar(abs(share), top)
+        if share < 0:
+            bar.stylize("red")
+        table.add_row(name, f"{value:.2f}", f"{share:+.2f}", bar)
+    return table
 
 
 def _cmd_sources(s: Session, arg: str) -> None:
@@ -507,46 +511,49 @@ def _corpus_words(engine: Engine) -> list[str]:
 # ---- example questions for a first run ----
 
 def example_questions(engine: Engine, n: int = EXAMPLES) -> list[str]:
-    """Questions the loaded text answers, built from its names, dates and counts."""
+    """Questions the loaded text answers with a short answer, built from its names (the
+    tagger's proper-noun chunks), dates and counts."""
+    from qa import candidates, tagger
+
     index = engine.index
     by_kind: dict[str, list[str]] = {"who": [], "when": [], "count": [], "what": []}
     for i in range(min(len(index), 400)):
         text = index.text(i)
-        for m in extract.NAME_RUN.finditer(text):
-            words = m.group().split()
-            low = [w.lower() for w in words]
-            if (len(words) >= 2 and not set(low) & (extract.ORG_WORDS | extract.ROLE_WORDS
-                                                     | extract.NON_NAME_WORDS)
-                    and all(not index.is_common(w) for w in words)):
-                by_kind["who"].append(f"Who is {m.group()}?")
-        if extract.DATE.search(text):
+        for c in tagger.chunks(text):
+            words = c.text.split()
+            if c.kind == "name" and 2 <= len(words) <= 3 \
+                    and not any(index.is_common(w) for w in words):
+                by_kind["who"].append(f"Who is {c.text}?")
+            elif c.kind == "number" and len(words) == 2 and words[1].isalpha() \
+                    and words[1].islower() and words[1].endswith("s"):
+                by_kind["count"].append(f"How many {words[1]}?")
+        date = candidates.DATE.search(text)
+        if date:
             for m in re.finditer(r"\b([a-z]+ed) (?:(?:a|an|the|their|its) )?([a-z]+(?: [a-z]+)?)",
                                  text):
                 obj = [w for w in m.group(2).split() if w not in terms_mod.STOPWORDS]
                 if obj and obj[0] == m.group(2).split()[0]:
-                    obj_text = " ".join(obj)
-                    by_kind["when"].append(f"When was the {obj_text} {m.group(1)}?")
-            date = extract.DATE.search(text)
-            if date:
-                phrase = date.group()
-                phrase = phrase if phrase.split()[0].lower() in ("in", "on", "at", "during",
-                                                                 "since") else f"in {phrase}"
-                by_kind["what"].append(f"What happened {phrase[0].lower() + phrase[1:]}?")
-        for m in re.finditer(r"\b(\w+) ([a-z]{3,}s)\b", text):
-            if extract.NUMBER.fullmatch(m.group(1)) and not re.fullmatch(r"(?:1[0-9]|20)\d\d",
-                                                                        m.group(1)):
-                by_kind["count"].append(f"How many {m.group(2)}?")
+                    by_kind["when"].append(f"When was the {' '.join(obj)} {m.group(1)}?")
+            phrase = date.group()
+            phrase = phrase if phrase.split()[0].lower() in ("in", "on", "at", "during",
+                                                             "since") else f"in {phrase}"
+            by_kind["what"].append(f"What happened {phrase[0].lower() + phrase[1:]}?")
     out: list[str] = []
+
+    def answered(q: str) -> bool:
+        a = engine.ask(q)
+        return a.found and bool(a.spans)
+
     for kind in ("who", "when", "count", "what"):
         for q in dict.fromkeys(by_kind[kind]):
-            if len(out) < n and q not in out and engine.ask(q).found:
+            if len(out) < n and q not in out and answered(q):
                 out.append(q)
                 break
     for kind in ("who", "when", "what"):  # fill up from any template when one kind had none
         for q in dict.fromkeys(by_kind[kind]):
             if len(out) >= n:
                 break
-            if q not in out and engine.ask(q).found:
+            if q not in out and answered(q):
                 out.append(q)
     return out[:n]
 
@@ -567,7 +574,7 @@ def ask(s: Session, question: str) -> None:
         s.say(f"note: the question was cut to {MAX_QUESTION_CHARS:,} characters "
               f"(it had {len(question):,})", style="yellow")
         question = question[:MAX_QUESTION_CHARS]
-    turn = s.conversation.ask_turn(question, top=s.top)
+    turn = s.conversation.ask_turn(question, top=s.top, explain=True)
     s.log.append(turn)
     show_answer(s, turn)
 

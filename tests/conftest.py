@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# The keys of every JSON Lines answer record (README: JSON Lines).
+ANSWER_FIELDS = {"question", "found", "answer", "type", "confidence", "asked", "highlight",
+                 "sentences"}
 ARTICLE = ROOT / "corpus" / "tass-roscosmos-cnsa-lunar-station.txt"
 DATA = Path(__file__).resolve().parent / "data"
 

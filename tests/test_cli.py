@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import ARTICLE, qa_command
+from tests.conftest import ANSWER_FIELDS, ARTICLE, qa_command
 
 
 def run(args, env, stdin: str | None = None, cwd=None) -> subprocess.CompletedProcess:
@@ -48,7 +48,7 @@ def test_json_lines_schema(qa_env):
             stdin="Who signed the memorandum?\nWhat is the capital of France?\n")
     assert r.returncode == 0
     first, second = [json.loads(line) for line in r.stdout.splitlines()]
-    assert set(first) == {"question", "found", "answer", "type", "sentences"}
+    assert set(first) == ANSWER_FIELDS
     assert first["found"] is True and first["type"] == "person"
     assert first["answer"] == "Dmitry Rogozin and Zhang Keijan"
     assert len(first["sentences"]) == 2

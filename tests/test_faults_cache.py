@@ -161,7 +161,7 @@ def test_a_builder_that_dies_leaves_no_one_waiting(qa_env, tmp_path, monkeypatch
     holder.wait()
     out, err = waiter.communicate(timeout=60)
     assert waiter.returncode == 0, err
-    assert b"Answer: in May 1999" in out
+    assert b"May 1999" in out
 
 
 # ---- a FIFO with no writer hung the run; a symlink loop was "no such file" ----

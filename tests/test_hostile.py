@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DATA, qa_command, wait_for_prompt
+from tests.conftest import ANSWER_FIELDS, DATA, qa_command, wait_for_prompt
 
 # Raw bytes that drive a terminal: ESC, NUL, BEL, other C0 (but tab, newline) and DEL, and the
 # C1 controls as UTF-8 (0xC2 0x80-0x9F).
@@ -59,7 +59,7 @@ def check_clean(r: subprocess.CompletedProcess, json_mode: bool) -> None:
         assert r.stdout.isascii()
         for line in r.stdout.splitlines():
             record = json.loads(line)
-            assert set(record) == {"question", "found", "answer", "type", "sentences"}
+            assert set(record) == ANSWER_FIELDS
 
 
 ESC = b"\x1b"

@@ -12,9 +12,16 @@ def _tagger(argv: list[str]) -> int:
     return main(argv)
 
 
+def _answer(argv: list[str]) -> int:
+    from qa.train.answer import main
+
+    return main(argv)
+
+
 # name -> (handler taking the remaining arguments, one line of help)
 COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "tagger": (_tagger, "train the part-of-speech tagger: tagger TREEBANKS [--out PATH]"),
+    "answer": (_answer, "train the ranker, span scorer and confidence: answer TRAIN [--out PATH]"),
 }
 
 
