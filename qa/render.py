@@ -176,9 +176,11 @@ CONFIDENCE_WORDS = ((0.8, "sure"), (0.5, "likely"), (0.3, "unsure"), (0.0, "a gu
 
 
 def confidence_words(answer: Answer) -> str:
-    """"86%, sure": the confidence as a percentage and a word."""
-    word = next(w for floor, w in CONFIDENCE_WORDS if answer.confidence >= floor)
-    return f"{answer.confidence:.0%}, {word}"
+    """"86%, sure": the confidence as a percentage and a word. The word goes by the
+    percentage shown, so "80%" always reads "sure"."""
+    percent = round(answer.confidence * 100)
+    word = next(w for floor, w in CONFIDENCE_WORDS if percent >= round(floor * 100))
+    return f"{percent}%, {word}"
 
 
 def _bracketed(text: str, spans: tuple[tuple[int, int], ...]) -> str:

@@ -117,3 +117,14 @@ def test_an_empty_q_is_a_usage_error_not_silence(qa_env):
     r = run(["-q", "  "], qa_env)
     assert r.returncode == 2 and r.stdout == ""
     assert r.stderr.startswith("qa: -q needs a question") and r.stderr.count("\n") == 1
+
+
+def test_the_confidence_word_goes_by_the_percentage_shown():
+    from qa import render
+    from qa.answer import Answer
+
+    for confidence, shown in [(0.797, "80%, sure"), (0.794, "79%, likely"), (0.5, "50%, likely"),
+                              (0.296, "30%, unsure"), (0.1, "10%, a guess")]:
+        answer = Answer(question="q", found=True, answer="x", type="person", hits=(),
+                        confidence=confidence)
+        assert render.confidence_words(answer) == shown
