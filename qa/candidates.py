@@ -111,25 +111,18 @@ DATE = re.compile(rf"\b(?:in|by|since|until|from|around|about) (?:the )?[1-9][0-
 # Lists: the items after a colon or "including" answer "what does it include?".
 LIST_START = re.compile(r":\s*|\b(?:including|such as|includes|include|included|comprises|"
                         r"consists of|covers|namely)\s+", re.IGNORECASE)
-# A phrase after a manner/reason/place cue ends at punctuation or after this many words.
-PHRASE_MAX_WORDS = 8
-# Each word between a candidate and the nearest question word costs this much of a perfect
-# type fit (1.0): near beats far, but a good fit a few words off beats a poor one next door.
-DISTANCE_COST = 0.1
-# How well a capitalised adjective ("the Russian space company") fits a who or where question.
-# Normans short-answer F1 0.434 -> 0.455 at 0.3 (0.5: 0.444).
-MODIFIER_PRIOR = 0.3
-# A person gains this times the share of the question's words in the title the sentence gives
-# them. Article short answers right 0.750 -> 0.778 (any weight 0.3-1.0), Normans unchanged.
-ROLE_WEIGHT = 0.5
-# How well a period ("a plan for 2018-2022") answers a question after a moment ("In what year
-# ...?"). Article short answers right 0.819 -> 0.833 at 0.3 (from 0.5); SQuAD sets unchanged.
-RANGE_PRIOR = 0.3
-_COVERS = re.compile(r"\b(?:for|through|covering|spanning) $", re.IGNORECASE)
-# A name beside the question's noun ("privileges (Edict of Potsdam)") gains this much.
-# Short-answer F1: Huguenot 0.313 -> 0.324, 1973 oil 0.513 -> 0.516 (0.15-0.6 alike).
-APPOSITION_BONUS = 0.3
-CLAUSE_END = re.compile(r"[,;:.!?\u201d\"()]|\s(?:and|but|which|who|that|while|where)\s")
+
+def list_runs(text: str):
+    """(cue, start, end) of each run of items after a colon or "including", up to the end of
+    the sentence or clause, when it holds several ("a, b and c")."""
+    for m in LIST_START.finditer(text):
+        end = len(text.rstrip().rstrip(".!?"))
+        stop = re.search(r"[.;!?](?:\s|$)", text[m.end():])
+        if stop:
+            end = m.end() + stop.start()
+        if "," in text[m.end():end] or " and " in text[m.end():end]:
+            yield m.group(), m.end(), end
+
 
 _DATE_PREPOSITION = re.compile(r"(?i:on|in|at|by|since|until|from|during|before|after|around) "
                                r"(?:the )?")
@@ -181,13 +174,8 @@ def span_candidates(text: str) -> tuple[Span, ...]:
         a = m.start()
         lead = _DATE_PREPOSITION.match(text, a)  # "in 1066" answers as "1066"
         add(lead.end() if lead else a, m.end(), "date")
-    for m in LIST_START.finditer(text):
-        end = len(text.rstrip().rstrip(".!?"))
-        stop = re.search(r"[.;!?](?:\s|$)", text[m.end():])
-        if stop:
-            end = m.end() + stop.start()
-        if "," in text[m.end():end] or " and " in text[m.end():end]:
-            add(m.end(), end, "list")
+    for _, start, end in list_runs(text):
+        add(start, end, "list")
     return tuple(Span(a, b, frozenset(k), g) for (a, b), (k, g) in sorted(found.items()))
 
 

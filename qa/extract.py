@@ -16,27 +16,9 @@ from functools import lru_cache
 
 from qa import question as qmod
 from qa import terms as terms_mod
+# The date and list patterns are the candidates' (a date with its preposition is one span).
+from qa.candidates import _MONTH, _YEAR, DATE, list_runs
 
-_MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
-          r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
-_DAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
-# A year, a decade ("1970s") or a span of years ("1568-1609", "1759–60", "1973–74").
-# Spans of years read whole: short-answer F1 1973 oil 0.494 -> 0.503, Huguenot 0.290 -> 0.307.
-_YEAR = r"(?:1[0-9]{3}|20[0-9]{2})(?:s|[-–](?:1[0-9]{3}|20[0-9]{2}|[0-9]{2}(?![0-9])))?"
-_ORD = r"\d{1,2}(?:st|nd|rd|th)?"
-_DATE_CORE = (rf"(?:{_DAY}(?:,? {_MONTH} {_ORD})?(?:,? {_YEAR})?"
-              rf"|(?:early |late |mid-?)?{_MONTH}(?: {_ORD})?(?:,? {_YEAR})?"
-              rf"|{_ORD} {_MONTH}(?:,? {_YEAR})?"
-              rf"|between {_YEAR} and {_YEAR}|{_YEAR} (?:to|and) {_YEAR}"
-              rf"|(?:the )?(?:spring|summer|autumn|fall|winter) of {_YEAR}"
-              rf"|(?:the )?(?:early |late |mid-?)?{_YEAR}"
-              rf"|(?:the )?(?:\d{{1,2}}(?:st|nd|rd|th)|first|second|third|[a-z]+th) centur(?:y|ies)"
-              rf"|(?:last|next|this|that) (?:week|month|year|decade|spring|summer|autumn|fall|winter)"
-              rf"|yesterday|today|tomorrow|tonight|\d{{1,2}}:\d{{2}}(?: ?[ap]\.?m\.?)?)")
-DATE = re.compile(rf"\b(?:in|by|since|until|from|around|about) (?:the )?[1-9][0-9]{{2,3}}s?\b"
-                  rf"(?![-\u2013]\d| (?:to|and) \d)|"
-                  rf"\b(?:(?:on|in|at|by|since|until|from|during|before|after|around) "
-                  rf"(?:the )?)?(?:early |late |mid-)?{_DATE_CORE}\b", re.IGNORECASE)
 # Case matters for month names ("may", "march" are common words) outside the prepositions.
 _CASED_MONTH = re.compile(_MONTH)
 
@@ -87,8 +69,6 @@ MANNER = re.compile(r"\b(?:by|through|via|using|with the help of|by means of|tha
 REASON = re.compile(r"\b(?:because(?: of)?|due to|owing to|as a result of|in order to|so that|"
                     r"with the aim of|aimed at|for the purpose of|in an effort to|since|to) ",
                     re.IGNORECASE)
-LIST_START = re.compile(r":\s*|\b(?:including|such as|includes|include|included|comprises|"
-                        r"consists of|covers|namely)\s+", re.IGNORECASE)
 # A phrase after a manner/reason/place cue ends at punctuation or after this many words.
 PHRASE_MAX_WORDS = 8
 # Each word between a candidate and the nearest question word costs this much of a perfect
@@ -263,13 +243,8 @@ def candidates(text: str, kind: str, focus: str | None = None,
     elif kind == qmod.SENTENCE:
         pass  # phrase_candidates needs the question's words; extract_spans asks for them
     elif kind == qmod.LIST:
-        for m in LIST_START.finditer(text):
-            end = len(text.rstrip().rstrip(".!?"))
-            stop = re.search(r"[.;!?](?:\s|$)", text[m.end():])
-            if stop:
-                end = m.end() + stop.start()
-            if "," in text[m.end():end] or " and " in text[m.end():end]:
-                out.append(Candidate(m.end(), end, 1.0 if m.group().startswith(":") else 0.8))
+        for cue, start, end in list_runs(text):
+            out.append(Candidate(start, end, 1.0 if cue.startswith(":") else 0.8))
     return out
 
 
@@ -591,35 +566,6 @@ def role_of(text: str, start: int, end: int) -> tuple[int, int] | None:
     if after:
         return end + after.start(1), end + after.end(1)
     return None
-
-
-# Where a sentence divides into clauses for a yes/no answer.
-CLAUSE_MAX_WORDS = 12
-_CLAUSE_SPLIT = re.compile(r"[,;:]\s+|\s+[\u2013\u2014-]\s+")
-
-
-def evidence_clause(text: str, anchors: list[int],
-                    anchor_order: dict[int, int] | None = None) -> list[tuple[int, int]]:
-    """For a yes/no question, the clause of the sentence that holds most of the question's
-    words ("..., cooperation in terrestrial remote sensing data and other issues"). Between
-    clauses that hold as many, the one with the question's later word wins, as in
-    `object_candidates` ("Does the plan include [satellites]?")."""
-    bounds = [0] + [m.end() for m in _CLAUSE_SPLIT.finditer(text)] + [len(text)]
-    if not anchors or len(bounds) == 2:
-        return []  # nothing matched, or one clause: the sentence itself
-    order = anchor_order or {}
-
-    def held(b: tuple[int, int]) -> float:
-        inside = [a for a in anchors if b[0] <= a < b[1]]
-        return len(inside) + QUESTION_ORDER_BONUS * max((order.get(a, 0) for a in inside),
-                                                        default=0)
-
-    lo, hi = max(zip(bounds, bounds[1:]), key=held)
-    if len(text[lo:hi].split()) > CLAUSE_MAX_WORDS:
-        lo = min(a for a in anchors if lo <= a < hi)  # a long clause, from its first match
-    piece = text[lo:hi]
-    end = lo + len(piece.rstrip().rstrip(",;:.!?\u2013\u2014-").rstrip())
-    return [(lo, end)] if end > lo else []
 
 
 def _shares_a_name(text: str, start: int, end: int, question_names: set[str]) -> bool:
