@@ -505,8 +505,8 @@ def evaluate(gold: GoldSet, engine, k: int = 3) -> Report:
         qa.answered += answer.found
         qa.exact += exact_match(pred, q.answers)
         qa.f1 += token_f1(pred, q.answers)
-        best_span = _best_span(answer) if answer.found else ""
-        qa.span_f1 += token_f1(best_span, q.answers)
+        span = best_span(answer) if answer.found else ""
+        qa.span_f1 += token_f1(span, q.answers)
         qa.right += answer_right(pred, q.answers)
         qa.confident += answer.found and answer.confidence >= CONFIDENT
         top_right = bool(answer.hits) and sentence_right(q, answer.hits[0].sentence)
@@ -514,7 +514,7 @@ def evaluate(gold: GoldSet, engine, k: int = 3) -> Report:
             miss = "abstained"
         elif not top_right:
             miss = "wrong sentence"
-        elif not answer_right(pred, q.answers) and not answer_right(best_span, q.answers):
+        elif not answer_right(pred, q.answers) and not answer_right(span, q.answers):
             miss = "wrong short answer"
         else:
             continue
@@ -527,7 +527,7 @@ def evaluate(gold: GoldSet, engine, k: int = 3) -> Report:
                   k, tallies, misses, seconds, unplaced)
 
 
-def _best_span(answer) -> str:
+def best_span(answer) -> str:
     """The span the answer states, or the one it highlights in its sentence."""
     spans = answer.spans if answer.spans and answer.type != "evidence" else answer.highlight
     if not spans or not answer.hits:

@@ -4,12 +4,13 @@
 
 Learns on the articles the manifest marks `train` and chooses settings on `dev`:
 1. the ranker: a listwise linear model (softmax over each question's candidate sentences) on
-   the train articles as written and again re-paragraphed into one- and two-sentence
-   paragraphs, as news is written, so that paragraph features mean the same in either genre;
+   the train articles as written, again re-paragraphed into one- and two-sentence
+   paragraphs, as news is written, so that paragraph features mean the same in either genre,
+   and cut into news-sized excerpts (`data.load_excerpts`);
 2. the span scorer: the same kind of model over the spans of the sentences that hold the answer;
 3. the confidence models: logistic regressions that say whether the short answer is right and
    whether the first sentence holds the answer, learned from out-of-fold readings of the train
-   questions (five folds of whole articles), then Platt-scaled on dev, where the two thresholds
+   questions, of the articles and of their excerpts (five folds of whole articles), then Platt-scaled on dev, where the two thresholds
    (no answer; the sentence instead of a span) are chosen too.
 Deterministic: fixed folds (crc32 of article names), sorted files, L-BFGS from zeros.
 """
@@ -32,7 +33,7 @@ from qa import features as feat
 from qa import model as model_mod
 from qa import question as qmod
 from qa.answer import Engine
-from qa.train.data import Article, Item, load_split, manifest
+from qa.train.data import Article, Item, load_excerpts, load_split, manifest
 
 # Sentences re-ranked per question: the gold sentence is among the 40 best pooled BM25 for 97%
 # of dev questions (30: 96%, 60: 98%), and the ranker gains nothing beyond.
@@ -266,17 +267,21 @@ def train(folder: Path, out: Path, log=print) -> dict:
     dev_articles = load_split(folder, "dev")
     log(f"read {len(train_articles)} train and {len(dev_articles)} dev articles "
         f"({time.perf_counter() - t0:.0f} s)")
+    excerpts = load_excerpts(folder, "train")
     asked = gather(train_articles)
     asked_short = gather(short_articles)
+    asked_excerpts = gather(excerpts)
     asked_dev = gather(dev_articles)
-    log(f"sentence features: {len(asked)} + {len(asked_short)} train, {len(asked_dev)} dev "
-        f"questions ({time.perf_counter() - t0:.0f} s)")
+    log(f"sentence features: {len(asked)} + {len(asked_short)} + {len(asked_excerpts)} train, "
+        f"{len(asked_dev)} dev questions ({time.perf_counter() - t0:.0f} s)")
+    # (the article each question was asked of, the question) for every training reading
+    pools = [(train_articles, asked), (train_articles, asked_short), (excerpts, asked_excerpts)]
     spans = span_groups(train_articles, asked)
     log(f"span features: {len(spans)} sentences ({time.perf_counter() - t0:.0f} s)")
 
     def fit_models(keep) -> tuple[model_mod.Linear, model_mod.Linear]:
-        ranker = fit_listwise([(a.rows, a.labels) for a in asked + asked_short
-                               if keep(train_articles[a.article].name)], RANKER_L2,
+        ranker = fit_listwise([(a.rows, a.labels) for arts, pool in pools for a in pool
+                               if keep(arts[a.article].name)], RANKER_L2,
                               len(feat.SENTENCE_FEATURES))
         span = fit_listwise([(z, y) for k, z, y in spans if keep(train_articles[k].name)],
                             SPAN_L2, len(feat.SPAN_FEATURES))
@@ -284,8 +289,10 @@ def train(folder: Path, out: Path, log=print) -> dict:
 
     folds = {f: models_of(*fit_models(lambda name, f=f: fold_of(name) != f))
              for f in sorted({fold_of(a.name) for a in train_articles})}
-    oof = read_all(train_articles, asked,
-                   {k: folds[fold_of(a.name)] for k, a in enumerate(train_articles)})
+    # The confidence models learn from the articles as written and from the excerpts: short
+    # texts, where few sentences share the question's words, and questions they do not answer.
+    oof = [o for arts, pool in (pools[0], pools[2])
+           for o in read_all(arts, pool, {k: folds[fold_of(a.name)] for k, a in enumerate(arts)})]
     log(f"out-of-fold readings ({time.perf_counter() - t0:.0f} s)")
     ranker, span = fit_models(lambda name: True)
     rows = np.vstack([o.row for o in oof])

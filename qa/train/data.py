@@ -94,3 +94,53 @@ def _short_paragraphs(sentences, name: str):
 def load_split(folder: Path, split: str, paragraphs: str = "as-is") -> list[Article]:
     return [load_article(folder, r["file"], r["split"], paragraphs)
             for r in manifest(folder) if r["split"] == split]
+
+
+# News-sized documents cut from the articles: the bundled article has 12 sentences.
+EXCERPT_SENTENCES = 12
+# Every how-many-th answerable question is also asked of the next excerpt, which does not hold
+# its answer.
+ELSEWHERE_EVERY = 3
+
+
+def load_excerpts(folder: Path, split: str) -> list[Article]:
+    """Every article cut into excerpts of EXCERPT_SENTENCES sentences in one- and two-sentence
+    paragraphs, each indexed alone, as a short news story is. A question is asked of the
+    excerpt that holds its answer (or, unanswerable, its paragraph); every ELSEWHERE_EVERY-th
+    answerable one is asked of the next excerpt too, where it has no answer: a question in the
+    text's own words that the text does not answer, as off-topic questions about a short
+    story are. Excerpts keep their article's name, so folds still split whole articles."""
+    import zlib
+    from dataclasses import replace
+
+    out = []
+    for row in manifest(folder):
+        if row["split"] != split:
+            continue
+        whole = load_article(folder, row["file"], split, paragraphs="short")
+        sentences = list(whole.index.sentences())
+        text = (folder / f"{row['file']}.txt").read_text(encoding="utf-8")
+        questions = json.loads((folder / f"{row['file']}.questions.json").read_text("utf-8"))
+        cuts = list(range(0, len(sentences), EXCERPT_SENTENCES))
+        groups: list[list[Item]] = [[] for _ in cuts]
+        for item, q in zip(whole.items, questions):
+            if item.gold:
+                home = {g // EXCERPT_SENTENCES for g in item.gold}
+                for e in sorted(home):
+                    lo = cuts[e]
+                    groups[e].append(replace(item, gold=frozenset(
+                        g - lo for g in item.gold if g // EXCERPT_SENTENCES == e)))
+                other = (max(home) + 1) % len(cuts)
+                if len(cuts) > 1 and other not in home \
+                        and zlib.crc32(item.question.encode("utf-8")) % ELSEWHERE_EVERY == 0:
+                    groups[other].append(Item(item.question, (), True, frozenset()))
+            elif item.impossible:
+                at = text.find(q["context"])
+                if at >= 0:
+                    e = int(np.searchsorted(whole.index.ends, at, side="right"))
+                    groups[min(e, len(sentences) - 1) // EXCERPT_SENTENCES].append(item)
+        for e, lo in enumerate(cuts):
+            part = [replace(x, index=j) for j, x in enumerate(sentences[lo:lo + EXCERPT_SENTENCES])]
+            if groups[e]:
+                out.append(Article(row["file"], split, build_index(part), tuple(groups[e])))
+    return out
