@@ -84,8 +84,8 @@ def _new_word_terms(word: str) -> tuple[str, ...]:
     if word.endswith("'s"):
         word = word[:-2]
     word = word.strip("'.")
-    if not word or word in STOPWORDS:
-        return ()
+    if not word or word in STOPWORDS or not any(c.isalnum() for c in word):
+        return ()  # punctuation ("-", "(" as the tagger splits them) has no term
     if "-" in word:
         parts = [p for p in word.split("-") if p and p not in STOPWORDS]
         return (stem(word),) + tuple(stem(p) for p in parts)
