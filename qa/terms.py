@@ -94,6 +94,11 @@ def _new_word_terms(word: str) -> tuple[str, ...]:
 
 def tokens(text: str) -> list[Token]:
     """Words of `text` with their offsets in `text` and their first index term."""
+    return list(_tokens(text))
+
+
+@lru_cache(maxsize=4096)  # a question reads its few candidate sentences many times
+def _tokens(text: str) -> tuple[Token, ...]:
     out = []
     # Per-character normalisation keeps offsets; NFKC of a whole string could shift them.
     folded = text.translate(QUOTES_TO_ASCII)
@@ -101,7 +106,7 @@ def tokens(text: str) -> list[Token]:
         word = normalise(m.group())
         terms = _word_terms(word)
         out.append(Token(m.start(), m.end(), word, terms[0] if terms else None))
-    return out
+    return tuple(out)
 
 
 def terms(text: str, surfaces: dict[str, str] | None = None) -> list[str]:
