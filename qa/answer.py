@@ -184,7 +184,8 @@ class Engine:
         if not query.terms:
             return None
         scores = cand_mod.bm25_scores(index, query)
-        ids, pooled = cand_mod.sentence_candidates(index, scores, n)
+        ids, pooled = cand_mod.sentence_candidates(index, scores, n,
+                                                   cand_mod.hit_sentences(index, query.terms))
         if not ids:
             # On a tiny text BM25Okapi's IDF is zero or below for every term (a term in half
             # the sentences or more); any sentence holding a query term is still a candidate.

@@ -48,14 +48,27 @@ def bm25_scores(index: Index, query: Query) -> np.ndarray:
     return scores
 
 
-def blend_scores(index: Index, bm25: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def hit_sentences(index: Index, terms: tuple[str, ...]) -> np.ndarray | None:
+    """The sentences holding any of the terms, in order, read off the postings; None when
+    they are so many that scanning every score is as quick."""
+    parts = [index.docs[index.ptr[k]:index.ptr[k + 1]] for k in
+             (index.vocab.get(t) for t in dict.fromkeys(terms)) if k is not None]
+    if sum(len(p) for p in parts) > len(index) // 16:
+        return None
+    docs = np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+    return docs[np.concatenate(([True], docs[1:] != docs[:-1]))] if len(docs) else docs
+
+
+def blend_scores(index: Index, bm25: np.ndarray, hits: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """The sentences of every paragraph with a hit, and their BM25 blended with their
     neighbours' and paragraph's (sentence numbers, scores).
 
     Working on that pool, not on every sentence, keeps a question's cost proportional to the
-    postings it touches (3 ms rather than 20 ms at a million sentences).
+    postings it touches (3 ms rather than 20 ms at a million sentences). `hits`, when known
+    (`hit_sentences`), spares a scan of every score.
     """
-    hit = np.flatnonzero(bm25)
+    hit = np.flatnonzero(bm25) if hits is None else hits[bm25[hits] != 0]
     if not len(hit):
         return hit, np.zeros(0)
     # np.unique, without its first-call import of numpy.ma (17 ms of every `qa -q`)
@@ -74,10 +87,11 @@ def blend_scores(index: Index, bm25: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return pool, s + NEIGHBOUR_WEIGHT * near + PARAGRAPH_WEIGHT * (paragraph - s)
 
 
-def sentence_candidates(index: Index, scores: np.ndarray, n: int) -> tuple[list[int], np.ndarray]:
-    """The n sentences with the best pooled score (sentence numbers, pooled scores), best first;
-    on a text where every BM25 is zero or below, sentences holding any term, in text order."""
-    pool, pooled = blend_scores(index, scores)
+def sentence_candidates(index: Index, scores: np.ndarray, n: int,
+                        hits: np.ndarray | None = None) -> tuple[list[int], np.ndarray]:
+    """The n sentences with the best pooled score (sentence numbers, pooled scores), best
+    first; `hits` as for `blend_scores`."""
+    pool, pooled = blend_scores(index, scores, hits)
     keep = pooled > 0
     pool, pooled = pool[keep], pooled[keep]
     if len(pool) > n:

@@ -51,11 +51,10 @@ class SentenceInfo:
 
 
 def sentence_info(text: str) -> SentenceInfo:
-    seq = terms_mod.terms(text)
+    seq, toks = terms_mod.terms_and_tokens(text)
     positions: dict[str, list[int]] = {}
     for k, t in enumerate(seq):
         positions.setdefault(t, []).append(k)
-    toks = terms_mod.tokens(text)
     words = tuple(w.word for w in toks)
     typed: dict[str, set[str]] = {}
     for k, t in enumerate(toks):
@@ -135,6 +134,25 @@ SENTENCE_FEATURES = SENTENCE_BASE + tuple(f"{t} x {e}" for t in TYPES for e in E
     f"{t} x coverage" for t in TYPES) + tuple(f"{t} x new {e}" for t in TYPES for e in NEW)
 
 
+def query_terms_in(index: Index, terms: tuple[str, ...], sentences: set[int]
+                   ) -> dict[int, frozenset[str]]:
+    """For each of these sentences, which of these terms it holds, read off the postings (a
+    term's sentences are listed in order)."""
+    js = np.array(sorted(sentences), dtype=np.int64)
+    found: dict[int, set[str]] = {int(j): set() for j in js}
+    for t in dict.fromkeys(terms):
+        k = index.vocab.get(t)
+        if k is None or not len(js):
+            continue
+        docs = index.docs[index.ptr[k]:index.ptr[k + 1]]
+        if not len(docs):
+            continue
+        at = np.minimum(np.searchsorted(docs, js), len(docs) - 1)
+        for j in js[docs[at] == js]:
+            found[int(j)].add(t)
+    return {j: frozenset(v) for j, v in found.items()}
+
+
 def sentence_features(index: Index, query: Query, ids: list[int], scores: np.ndarray,
                       pooled: np.ndarray, info: SentenceCache) -> np.ndarray:
     """One row of SENTENCE_FEATURES per candidate sentence.
@@ -164,6 +182,15 @@ def sentence_features(index: Index, query: Query, ids: list[int], scores: np.nda
     numbers = [t for t in query.question.numbers if t in qterms]
     n_terms = len(main) or 1
     paragraphs: dict[int, tuple[float, list[tuple[float, int]]]] = {}
+    # Which of the query's terms the sentences around the candidates hold, from the postings:
+    # reading each of those sentences whole would cost more than the rest of the question.
+    around: set[int] = set()
+    for i in ids:
+        around.update(index.neighbours(i))
+        around.update(index.paragraph_of(i))
+        if i > 0:
+            around.add(i - 1)
+    holds = query_terms_in(index, query.terms, around)
     for r, i in enumerate(ids):
         s = info(i)
         row = out[r]
@@ -181,12 +208,12 @@ def sentence_features(index: Index, query: Query, ids: list[int], scores: np.nda
         row[col["all matched"]] = float(not missing)
         row[col["cue matched"]] = float(any(t in s.present for t in query.cues))
         near = [j for j in index.neighbours(i) if j != i]
-        window = s.present.union(*(info(j).present for j in near)) if near else s.present
+        window = s.present.union(*(holds[j] for j in near)) if near else s.present
         row[col["window coverage"]] = sum(max(x, 0.0) for t, x in main if t in window) / total
         if near and best > 0:
             row[col["neighbour bm25"]] = max(float(scores[j]) for j in near) / best
         if s.refers_back and i > 0 and index.source_ids[i - 1] == index.source_ids[i]:
-            before = info(i - 1).present
+            before = holds[i - 1]
             row[col["inherited"]] = sum(max(x, 0.0) for t, x in main
                                         if t in before and t not in s.present) / total
         if pairs:
@@ -204,7 +231,7 @@ def sentence_features(index: Index, query: Query, ids: list[int], scores: np.nda
         got = paragraphs.get(p)
         if got is None:
             para = index.paragraph_of(i)
-            union = frozenset().union(*(info(j).present for j in para))
+            union = frozenset().union(*(holds[j] for j in para))
             got = paragraphs[p] = (sum(max(x, 0.0) for t, x in main if t in union) / total,
                                    sorted(((float(scores[j]), j) for j in para), reverse=True))
         row[col["paragraph coverage"]] = got[0]

@@ -48,8 +48,10 @@ class Token:
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     global _stemmer
-    if word[0].isdigit() or not word.isascii() or "." in word:
-        return word
+    if word[0].isdigit() or not word.isascii() or "." in word or not word.isalnum() \
+            and not any(c.isalpha() for c in word):
+        return word  # as the stemmer would leave it ("-", "(" as the tagger splits them),
+        # without importing it for that: 16 ms of a `qa -q`
     if _stemmer is None:
         import snowballstemmer
 
@@ -84,8 +86,8 @@ def _new_word_terms(word: str) -> tuple[str, ...]:
     if word.endswith("'s"):
         word = word[:-2]
     word = word.strip("'.")
-    if not word or word in STOPWORDS or not any(c.isalnum() for c in word):
-        return ()  # punctuation ("-", "(" as the tagger splits them) has no term
+    if not word or word in STOPWORDS:
+        return ()
     if "-" in word:
         parts = [p for p in word.split("-") if p and p not in STOPWORDS]
         return (stem(word),) + tuple(stem(p) for p in parts)
@@ -107,6 +109,15 @@ def _tokens(text: str) -> tuple[Token, ...]:
         terms = _word_terms(word)
         out.append(Token(m.start(), m.end(), word, terms[0] if terms else None))
     return tuple(out)
+
+
+def terms_and_tokens(text: str) -> tuple[list[str], list[Token]]:
+    """`terms(text)` and `tokens(text)` in one reading of the text where they must agree: for
+    ASCII text, normalising the whole text or each word gives the same words."""
+    toks = tokens(text)
+    if not text.isascii():
+        return terms(text), toks
+    return [t for tok in toks for t in _word_terms(tok.word)], toks
 
 
 def terms(text: str, surfaces: dict[str, str] | None = None) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from qa import candidates
 from qa.corpus import document_from_text
 from qa.index import build_index
@@ -67,3 +69,21 @@ def test_the_evidence_for_a_yes_no_question_is_the_clause_holding_its_words():
 def test_names_joined_by_and_form_one_group():
     assert candidates.joined(", and the director of CNSA ")
     assert not candidates.joined(" said that ")
+
+
+def test_hits_read_off_the_postings_are_the_sentences_with_a_score():
+    text = " ".join(f"Report {k} covers the harbour of town{k % 40} and crew{k}." for k in range(400))
+    index = build_index(split_sentences([document_from_text(text, "t.txt")]))
+    for question in ("Where is town7?", "crew12 harbour", "town3 town5 crew399"):
+        q = analyze_question(question)
+        query = candidates.make_query(index, q, q.terms)
+        scores = candidates.bm25_scores(index, query)
+        hits = candidates.hit_sentences(index, query.terms)
+        if question != "crew12 harbour":  # "harbour" is in every sentence: scan the scores
+            assert hits is not None
+            assert list(hits[scores[hits] != 0]) == list(np.flatnonzero(scores))
+        else:
+            assert hits is None
+        ids, pooled = candidates.sentence_candidates(index, scores, 5, hits)
+        same_ids, same_pooled = candidates.sentence_candidates(index, scores, 5)
+        assert ids == same_ids and list(pooled) == list(same_pooled)

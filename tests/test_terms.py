@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import pytest
+
+from qa import terms as terms_mod
 from qa.terms import STOPWORDS, stem, terms, tokens
 
 
@@ -32,3 +35,9 @@ def test_tokens_keep_offsets():
     toks = tokens(text)
     assert [text[t.start:t.end] for t in toks] == ["Rogozin", "signed", "it"]
     assert toks[1].term == stem("signed") and toks[2].term is None
+
+
+@pytest.mark.parametrize("text", ["The 2018-2022 plan's co-chairs met at 3.5 p.m. in O'Brien's e-mail.",
+                                  "Zhang Keijan (CNSA) said: \u201cit's done\u201d \u2014 in Stra\u00dfe"])
+def test_terms_and_tokens_agree_with_terms_and_tokens(text):
+    assert terms_mod.terms_and_tokens(text) == (terms_mod.terms(text), terms_mod.tokens(text))
