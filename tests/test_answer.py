@@ -142,3 +142,13 @@ def test_the_explanation_covers_every_sentence_shown_and_the_span(engine):
     assert why.sentences[0].features and why.confidence
     assert why.span_text is not None and why.span
     assert engine.ask("How many sections does the plan include?").explanation.sentences == ()
+
+
+def test_terminal_escape_sequences_are_blanked_not_read_as_words():
+    """"\x1b[31m" in a text or a question was read as the word "31m", so a question with a
+    colour code matched a text of colour codes."""
+    e = engine_for("The ceremony was held in \x1b[31mMoscow\x1b[0m on Tuesday. Six sections.")
+    assert "[31m" not in e.index.sentence(0).text and "Moscow" in e.index.sentence(0).text
+    a = e.ask("\x1b[31mwhere\x1b[0m was the ceremony held?")
+    assert not any("31m" in t or "0m" == t for t in a.terms)
+    assert a.found and a.hits[0].sentence.index == 0
