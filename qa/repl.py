@@ -378,7 +378,8 @@ def conversation_markdown(s: Session) -> str:
             out += [f"*searched: {turn.searched}*", ""]
         if a.found and a.hits:
             best = a.hits[0].sentence
-            out += [f"**{a.answer}**", ""] + ([f"> {best.text}", ""] if a.spans else []) + [
+            sure = f" ({render.confidence_words(a)})"
+            out += [f"**{a.answer}**{sure}", ""] + ([f"> {best.text}", ""] if a.spans else []) + [
                     f"\u2014 {render.citation(best)}", ""]
         else:
             out += ["*The text does not seem to answer this.*", ""]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -124,6 +125,8 @@ def test_save_writes_markdown_with_citations(engine, tmp_path):
     assert "## 1. Who is Sergei Savelyev?" in text and "## 2. when?" in text
     assert "*searched: when + " in text
     assert "sentence 12, chars 2159-2438" in text
+    assert re.search(r"^\*\*Roscosmos Deputy Head of International Cooperation\*\* "
+                     r"\(\d+%, (sure|likely|unsure|a guess)\)$", text, re.MULTILINE), text
     assert "saved 2 question(s)" in out and "cannot write" in out
 
 
