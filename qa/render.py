@@ -175,6 +175,11 @@ def _shorten(text: str, limit: int = LEAD_CHARS) -> str:
 CONFIDENCE_WORDS = ((0.8, "sure"), (0.5, "likely"), (0.3, "unsure"), (0.0, "a guess"))
 
 
+def chance(p: float) -> str:
+    """A lead's probability of holding the answer, as a percentage: "35%", "<1%"."""
+    return "<1%" if round(p * 100) < 1 else f"{round(p * 100)}%"
+
+
 def confidence_words(answer: Answer) -> str:
     """"86%, sure": the confidence as a percentage and a word. The word goes by the
     percentage shown, so "80%" always reads "sure"."""
@@ -222,7 +227,7 @@ def plain(answer: Answer, echo_question: bool = False, searched: str | None = No
     if rest:
         lines.append(title)
         for h in rest:
-            lines.append(f"  [{h.score:.2f}] {lead_label(h.sentence)}: "
+            lines.append(f"  [{chance(h.score)}] {lead_label(h.sentence)}: "
                          f"{safe(_shorten(h.sentence.text))}")
     return "\n".join(lines)
 
@@ -278,6 +283,6 @@ def rich_answer(answer: Answer, console: Console) -> None:
     if rest:
         console.print(Text(title, style="dim italic"))
         for h in rest:
-            line = Text(f"  {h.score:5.2f}  {sentence_ref(h.sentence)}  ", style="dim")
+            line = Text(f"  {chance(h.score):>4}  {sentence_ref(h.sentence)}  ", style="dim")
             line.append(Text(safe(_shorten(h.sentence.text)), style="dim"))
             console.print(line, no_wrap=True, overflow="ellipsis")  # one line, cut to the width

@@ -128,3 +128,10 @@ def test_the_confidence_word_goes_by_the_percentage_shown():
         answer = Answer(question="q", found=True, answer="x", type="person", hits=(),
                         confidence=confidence)
         assert render.confidence_words(answer) == shown
+
+
+def test_a_leads_chance_reads_as_a_percentage():
+    from qa import render
+
+    assert [render.chance(p) for p in (0.0, 0.004, 0.006, 0.356, 1.0)] \
+        == ["<1%", "<1%", "1%", "36%", "100%"]
