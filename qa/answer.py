@@ -39,7 +39,6 @@ class Hit:
     bm25: float
     coverage: float
     matched: tuple[str, ...]  # question terms the sentence contains
-    signals: dict[str, float] = field(default_factory=dict, compare=False)
 
 
 Contribution = tuple[str, float, float]  # (feature, its value, its share of the score)

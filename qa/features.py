@@ -132,6 +132,7 @@ SENTENCE_BASE = (
 )
 SENTENCE_FEATURES = SENTENCE_BASE + tuple(f"{t} x {e}" for t in TYPES for e in EVIDENCE) + tuple(
     f"{t} x coverage" for t in TYPES) + tuple(f"{t} x new {e}" for t in TYPES for e in NEW)
+_SENTENCE_COL = {name: k for k, name in enumerate(SENTENCE_FEATURES)}
 
 
 def query_terms_in(index: Index, terms: tuple[str, ...], sentences: set[int]
@@ -163,7 +164,7 @@ def sentence_features(index: Index, query: Query, ids: list[int], scores: np.nda
     n = len(ids)
     bm25 = scores[ids]
     out = np.zeros((n, len(SENTENCE_FEATURES)))
-    col = {name: k for k, name in enumerate(SENTENCE_FEATURES)}
+    col = _SENTENCE_COL
     main = [(t, w * idf) for t, w, idf in zip(query.terms, query.weights, query.idf)
             if t not in query.cues]
     total = sum(max(x, 0.0) for _, x in main) or 1.0

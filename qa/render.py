@@ -223,7 +223,7 @@ def plain(answer: Answer, echo_question: bool = False, searched: str | None = No
         lines.append("No answer: the text does not seem to answer this"
                      + "".join(f" ({safe(n)})" for n in answer.notes) + ".")
         rest = answer.hits
-        title = f"Closest sentences (the first holds the answer: {answer.confidence:.0%}):"
+        title = f"Closest sentences (the first holds the answer: {chance(answer.confidence)}):"
     if rest:
         lines.append(title)
         for h in rest:
