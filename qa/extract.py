@@ -132,7 +132,8 @@ def _acronym(word: str) -> bool:
     return word.isupper() and not re.fullmatch(r"[A-Z]\.", word)
 
 
-def _names(text: str, is_common: CommonWord) -> list[tuple[int, int, str]]:
+@lru_cache(maxsize=4096)
+def _names(text: str, is_common: CommonWord) -> tuple[tuple[int, int, str], ...]:
     """Capitalised runs with a guess of their kind: person, org or name.
 
     `is_common(word)` says the corpus also uses the word in lower case, so capitalised it is
@@ -175,7 +176,7 @@ def _names(text: str, is_common: CommonWord) -> list[tuple[int, int, str]]:
         if kind == "name" and _MODIFIES.match(text, end) and len(words) == 1:
             kind = "modifier"
         out.append((s0 + words[0].start(), end, kind))
-    return out
+    return tuple(out)
 
 
 @lru_cache(maxsize=64)
@@ -187,8 +188,9 @@ def _is_date(text: str, start: int, end: int) -> bool:
     return any(a < end and start < b for a, b in _date_spans(text))
 
 
+@lru_cache(maxsize=4096)
 def candidates(text: str, kind: str, focus: str | None = None,
-               is_common: CommonWord = _never_common) -> list[Candidate]:
+               is_common: CommonWord = _never_common) -> tuple[Candidate, ...]:
     """Spans of `text` that could answer a question of this kind."""
     out: list[Candidate] = []
     if kind == qmod.PERSON:
@@ -245,7 +247,7 @@ def candidates(text: str, kind: str, focus: str | None = None,
     elif kind == qmod.LIST:
         for cue, start, end in list_runs(text):
             out.append(Candidate(start, end, 1.0 if cue.startswith(":") else 0.8))
-    return out
+    return tuple(out)
 
 
 # Words that start or end no short answer ("was", "the", "and" at the edges of a run).

@@ -301,18 +301,16 @@ def _density(positions: dict[str, tuple[int, ...]], matched: list[str]) -> float
 
 def _longest_run(a: tuple[str, ...], b: tuple[str, ...]) -> int:
     """Length of the longest run of words the two share, in order."""
-    if not a or not b:
-        return 0
+    where: dict[str, list[int]] = {}
+    for i, x in enumerate(a):
+        where.setdefault(x, []).append(i)
     best = 0
-    prev = [0] * (len(b) + 1)
-    for x in a:
-        cur = [0] * (len(b) + 1)
-        for j, y in enumerate(b, 1):
-            if x == y:
-                cur[j] = prev[j - 1] + 1
-                if cur[j] > best:
-                    best = cur[j]
-        prev = cur
+    runs: dict[tuple[int, int], int] = {}  # (i, j) -> run ending at a[i] == b[j]
+    for j, y in enumerate(b):
+        for i in where.get(y, ()):
+            n = runs[i, j] = runs.get((i - 1, j - 1), 0) + 1
+            if n > best:
+                best = n
     return best
 
 
@@ -389,10 +387,15 @@ class _SpanTable:
     terms: tuple[str | None, ...]  # each tagger word's index term
     a: np.ndarray  # first word of each span
     b: np.ndarray  # one past its last word
-    static: np.ndarray  # the question-independent columns of SPAN_FEATURES
+    base: np.ndarray  # SPAN_BASE rows with the question-independent columns filled in
     categories: np.ndarray  # per span: [governor, length, first, last, right] as indices
-    kinds: tuple[tuple[int, ...], ...]  # per span: SPAN_KINDS indices
+    kinds: np.ndarray  # per span: its SPAN_KINDS indices, padded with len(SPAN_KINDS)
+    content: np.ndarray  # per word: has an index term
+    n_content: np.ndarray  # per span: its words with an index term
+    last_content: np.ndarray  # per span: its last word with an index term (-1: none)
     propn: np.ndarray  # per word: tagged PROPN
+    first: dict[str, int]  # per term: where it first stands
+    last: dict[str, int]  # per term: where it last stands
 
 
 _GOV_INDEX = {g: k for k, g in enumerate(GOVERNORS)}
@@ -419,8 +422,10 @@ def _span_table(text: str, spans: tuple) -> _SpanTable:
         for k in sp.kinds:
             kind_counts[k] = kind_counts.get(k, 0) + 1
     rules = [(sp.start, sp.end) for sp in spans if "rule" in sp.kinds]
-    a_list, b_list, cats, kinds = [], [], [], []
+    a_list, b_list, cats = [], [], []
     static = np.zeros((len(spans), len(_STATIC)))
+    kinds = np.full((len(spans), max((len(sp.kinds) for sp in spans), default=0)),
+                    len(SPAN_KINDS))
     for r, sp in enumerate(spans):
         a = bisect_left(starts, sp.start)
         b = max(a + 1, bisect_left(starts, sp.end))
@@ -443,13 +448,28 @@ def _span_table(text: str, spans: tuple) -> _SpanTable:
         first = _TAG_GROUPS.get(toks[a].tag, "other") if a < len(toks) else None
         last = _TAG_GROUPS.get(toks[b - 1].tag, "other") if a < len(toks) else None
         cats.append((_GOV_INDEX[gov or "none"], _LEN_INDEX[_length_bucket(b - a)],
-                     -1 if first is None else _TAG_INDEX[first],
-                     -1 if last is None else _TAG_INDEX[last],
+                     len(TAG_GROUPS) if first is None else _TAG_INDEX[first],
+                     len(TAG_GROUPS) if last is None else _TAG_INDEX[last],
                      _RIGHT_INDEX[right if right in _RIGHT else "other"]))
-        kinds.append(tuple(_KIND_INDEX[k] for k in sp.kinds))
-    return _SpanTable(terms, np.array(a_list, dtype=np.int64), np.array(b_list, dtype=np.int64),
-                      static, np.array(cats, dtype=np.int64).reshape(-1, 5), tuple(kinds),
-                      np.array([t.tag == "PROPN" for t in toks], dtype=bool))
+        kinds[r, :len(sp.kinds)] = [_KIND_INDEX[k] for k in sp.kinds]
+    a_arr = np.array(a_list, dtype=np.int64)
+    b_arr = np.array(b_list, dtype=np.int64)
+    base = np.zeros((len(spans), len(SPAN_BASE)))
+    base[:, _STATIC_COLS] = static
+    content = np.array([t is not None for t in terms], dtype=bool)
+    last_word = np.full(len(terms) + 1, -1)
+    for k in range(len(terms)):
+        last_word[k + 1] = k if content[k] else last_word[k]
+    first_at: dict[str, int] = {}
+    last_at: dict[str, int] = {}
+    for k, t in enumerate(terms):
+        if t:
+            first_at.setdefault(t, k)
+            last_at[t] = k
+    return _SpanTable(terms, a_arr, b_arr, base, np.array(cats, dtype=np.int64).reshape(-1, 5),
+                      kinds, content, _window(_prefix(content), a_arr, b_arr),
+                      last_word[np.clip(b_arr, 0, len(terms))],
+                      np.array([t.tag == "PROPN" for t in toks], dtype=bool), first_at, last_at)
 
 
 def _prefix(flags) -> np.ndarray:
@@ -464,24 +484,58 @@ def _window(prefix: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return prefix[np.minimum(np.maximum(hi, 0), n)] - prefix[np.minimum(np.maximum(lo, 0), n)]
 
 
-def span_features(query: Query, text: str, spans: tuple) -> np.ndarray:
+@dataclass(frozen=True, eq=False)
+class SpanRows:
+    """SPAN_FEATURES rows of one sentence's spans, kept as what they are: a few dense columns
+    (SPAN_BASE) and, per row, the one-hot columns that are 1. A 1,284-wide matrix per sentence
+    costs more to fill than to score; `rows @ weights` scores without one, `dense()` makes it."""
+
+    base: np.ndarray  # n x len(SPAN_BASE)
+    hot: np.ndarray  # n x m columns set to 1.0 (_NONE: no column)
+    crossed: np.ndarray  # where this question word's copies of the _CROSSED columns go
+
+    def __len__(self) -> int:
+        return len(self.base)
+
+    def __matmul__(self, weights: np.ndarray) -> np.ndarray:
+        w = np.append(weights, 0.0)
+        return (self.base @ w[:_N_BASE] + self.base[:, _CROSSED_COLS] @ w[self.crossed]
+                + w[self.hot].sum(axis=1))
+
+    def dense(self) -> np.ndarray:
+        out = np.zeros((len(self), _NONE + 1))
+        out[:, :_N_BASE] = self.base
+        out[np.arange(len(self))[:, None], self.hot] = 1.0
+        out[:, self.crossed] = self.base[:, _CROSSED_COLS]
+        return out[:, :_NONE]
+
+    def __getitem__(self, k: int) -> np.ndarray:
+        """Row k, dense."""
+        k = range(len(self))[k]  # IndexError past the end
+        return SpanRows(self.base[k:k + 1], self.hot[k:k + 1], self.crossed).dense()[0]
+
+    def __iter__(self):
+        return iter(self.dense())
+
+
+def span_features(query: Query, text: str, spans: tuple) -> SpanRows:
     """One row of SPAN_FEATURES per candidate span of one sentence (`spans` as
     candidates.span_candidates gives them)."""
     table = _span_table(text, spans)
     q = query.question
     terms, a, b = table.terms, table.a, table.b
     n_tok = len(terms)
-    out = np.zeros((len(spans), len(SPAN_FEATURES)))
     if not len(spans):
-        return out
+        return SpanRows(np.zeros((0, _N_BASE)), np.zeros((0, 0), dtype=np.int64),
+                        _WH_CROSSED[q.wh])
+    out = table.base.copy()
     col = _SPAN_COL
-    out[:, [col[name] for name in _STATIC]] = table.static
     own = set(query.terms)
     qwords = set(query.words)
-    content = np.array([t is not None for t in terms], dtype=bool)
+    content = table.content
     is_own = np.array([t is not None and t in own for t in terms], dtype=bool)
     overlaps = np.array([t is not None and (t in own or t in qwords) for t in terms], dtype=bool)
-    n_content = _window(_prefix(content), a, b)
+    n_content = table.n_content
     n_overlap = _window(_prefix(overlaps), a, b)
     has = n_content > 0
     share = np.divide(n_overlap, n_content, out=np.zeros(len(spans)), where=has)
@@ -514,10 +568,7 @@ def span_features(query: Query, text: str, spans: tuple) -> np.ndarray:
         fp = _prefix(focus)
         out[:, col["focus after"]] = (b < n_tok) & focus[np.minimum(b, n_tok - 1)]
         out[:, col["focus inside"]] = _window(fp, a, b) > 0
-        last_content = np.full(n_tok + 1, -1)
-        for k in range(n_tok):
-            last_content[k + 1] = k if content[k] else last_content[k]
-        lc = last_content[np.clip(b, 0, n_tok)]
+        lc = table.last_content
         out[:, col["focus head"]] = (lc >= a) & focus[np.maximum(lc, 0)]
         out[:, col["focus near"]] = (_window(fp, a - 3, a) + _window(fp, b, b + 3)) > 0
     if q.verb:
@@ -539,12 +590,8 @@ def span_features(query: Query, text: str, spans: tuple) -> np.ndarray:
     before_wh, after_wh = _sides_of_wh(q)
     sided = len(before_wh) + len(after_wh)
     if sided:
-        first: dict[str, int] = {}
-        last: dict[str, int] = {}
-        for k, t in enumerate(terms):
-            if t:
-                first.setdefault(t, k)
-                last[t] = k
+        first, last = table.first, table.last
+
         def counts(side: set[str], pos: dict[str, int], lo: bool) -> np.ndarray:
             ps = np.array([pos[t] for t in side if t in pos], dtype=np.int64)
             if not len(ps):
@@ -554,39 +601,38 @@ def span_features(query: Query, text: str, spans: tuple) -> np.ndarray:
         disagree = counts(before_wh, last, False) + counts(after_wh, first, True)
         out[:, col["order agrees"]] = agree / sided
         out[:, col["order disagrees"]] = disagree / sided
-    wh, qtype = q.wh, q.type
-    rows = np.arange(len(spans))
-    for r, kinds in enumerate(table.kinds):
-        for k in kinds:
-            out[r, _KIND_COLS[k]] = 1.0
-            out[r, _WH_KIND[wh][k]] = 1.0
-            out[r, _TYPE_KIND[qtype][k]] = 1.0
-    cats = table.categories
-    out[rows, _WH_GOV[wh][cats[:, 0]]] = 1.0
-    out[rows, _WH_LEN[wh][cats[:, 1]]] = 1.0
-    tagged = cats[:, 2] >= 0
-    out[rows[tagged], _WH_FIRST[wh][cats[tagged, 2]]] = 1.0
-    out[rows[tagged], _WH_LAST[wh][cats[tagged, 3]]] = 1.0
-    out[rows, _WH_RIGHT[wh][cats[:, 4]]] = 1.0
-    out[:, _WH_CROSSED[wh]] = out[:, _CROSSED_COLS]
-    return out
+    wh, kinds, cats = q.wh, table.kinds, table.categories
+    hot = np.hstack([_KIND_COLS[kinds], _WH_KIND[wh][kinds], _TYPE_KIND[q.type][kinds],
+                     _WH_GOV[wh][cats[:, 0:1]], _WH_LEN[wh][cats[:, 1:2]],
+                     _WH_FIRST[wh][cats[:, 2:3]], _WH_LAST[wh][cats[:, 3:4]],
+                     _WH_RIGHT[wh][cats[:, 4:5]]])
+    return SpanRows(out, hot, _WH_CROSSED[wh])
+
+
+_N_BASE = len(SPAN_BASE)  # SPAN_FEATURES opens with SPAN_BASE
+_NONE = len(SPAN_FEATURES)  # the column a missing one-hot column points at (weight 0)
+
+
+def _hot(names: list[str]) -> np.ndarray:
+    """Column numbers, with _NONE last for the padding index len(names)."""
+    return np.array([_SPAN_COL[n] for n in names] + [_NONE])
 
 
 def _columns(template: str, values) -> dict[str, np.ndarray]:
-    return {w: np.array([_SPAN_COL[template.format(w=w, x=x)] for x in values])
-            for w in qmod.WH}
+    return {w: _hot([template.format(w=w, x=x) for x in values]) for w in qmod.WH}
 
 
-_KIND_COLS = np.array([_SPAN_COL[f"kind {k}"] for k in SPAN_KINDS])
+_KIND_COLS = _hot([f"kind {k}" for k in SPAN_KINDS])
 _WH_KIND = _columns("{w} x kind {x}", SPAN_KINDS)
-_TYPE_KIND = {t: np.array([_SPAN_COL[f"{t} x kind {k}"] for k in SPAN_KINDS]) for t in TYPES}
+_TYPE_KIND = {t: _hot([f"{t} x kind {k}" for k in SPAN_KINDS]) for t in TYPES}
 _WH_GOV = _columns("{w} x gov {x}", GOVERNORS)
 _WH_LEN = _columns("{w} x length {x}", LENGTHS)
 _WH_FIRST = _columns("{w} x first {x}", TAG_GROUPS)
 _WH_LAST = _columns("{w} x last {x}", TAG_GROUPS)
 _WH_RIGHT = _columns("{w} x right {x}", RIGHT_WORDS)
-_WH_CROSSED = _columns("{w} x {x}", _CROSSED)
+_WH_CROSSED = {w: cols[:-1] for w, cols in _columns("{w} x {x}", _CROSSED).items()}
 _CROSSED_COLS = np.array([_SPAN_COL[x] for x in _CROSSED])
+_STATIC_COLS = np.array([_SPAN_COL[x] for x in _STATIC])
 
 
 # ---- confidence -----------------------------------------------------------------------------

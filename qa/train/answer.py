@@ -202,7 +202,8 @@ def span_groups(articles: list[Article], asked: list[Asked]) -> list[tuple[int, 
             spans = engine.spans_for(a.question, a.query, i)
             if not spans:
                 continue
-            z = sparse.csr_matrix(feat.span_features(a.query, text, spans).astype(np.float32))
+            z = sparse.csr_matrix(feat.span_features(a.query, text, spans).dense()
+                                  .astype(np.float32))
             y = np.array([ev.exact_match(text[s.start:s.end], a.item.answers) for s in spans])
             out.append((a.article, z, y))
     return out
