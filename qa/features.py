@@ -498,9 +498,12 @@ class SpanRows:
         return len(self.base)
 
     def __matmul__(self, weights: np.ndarray) -> np.ndarray:
-        w = np.append(weights, 0.0)
-        return (self.base @ w[:_N_BASE] + self.base[:, _CROSSED_COLS] @ w[self.crossed]
-                + w[self.hot].sum(axis=1))
+        """rows @ weights, for a vector of weights or a matrix (a column per output)."""
+        padding = self.hot == _NONE
+        hot = weights[np.where(padding, 0, self.hot)]
+        hot[padding] = 0.0
+        return (self.base @ weights[:_N_BASE] + self.base[:, _CROSSED_COLS] @ weights[self.crossed]
+                + hot.sum(axis=1))
 
     def dense(self) -> np.ndarray:
         out = np.zeros((len(self), _NONE + 1))

@@ -17,8 +17,11 @@ GOLD = Path(__file__).resolve().parent / "gold" / "article.jsonl"
 # change that makes answers worse fails here. The learned engine states fewer short answers than
 # the hand rules it replaced did on this article (they were tuned on it): an unsure span is
 # answered with its sentence, and "answer_right" counts that as wrong.
-FLOORS = {"top1": 0.90, "answer_right": 0.60, "answered": 0.95, "abstained": 0.70,
-          "span_f1": 0.65}
+# Measured with the shipped models: top-1 0.944, right 0.722, answered 0.944, abstained 0.867,
+# best-span F1 0.766. (The hidden-layer span scorer gave 0.958 -> 0.944 answered: "Who put their
+# names to the agreement...?" now falls just under the abstention threshold.)
+FLOORS = {"top1": 0.93, "answer_right": 0.70, "answered": 0.94, "abstained": 0.85,
+          "span_f1": 0.75}
 
 
 @pytest.fixture(scope="module")

@@ -63,6 +63,7 @@ def trained(tmp_path_factory):
 def test_training_is_deterministic(trained):
     _, out1, out2, _ = trained
     assert out1.read_bytes() == out2.read_bytes()
+    assert model.arrays_path(out1).read_bytes() == model.arrays_path(out2).read_bytes()
 
 
 def test_the_trained_models_load_and_answer_the_kind_of_question_they_learned(trained):
@@ -91,3 +92,23 @@ def test_listwise_fitting_learns_which_feature_marks_the_positive():
         groups.append((x, y))
     w, _, _ = train_answer.fit_listwise(groups, l2=0.1, width=3)
     assert w[1] > 3 * max(abs(w[0]), abs(w[2]))
+
+
+def test_the_hidden_layer_scorer_learns_what_no_single_feature_says():
+    # The positive row is the one whose two features agree in sign (an exclusive-or): no
+    # weight per feature can say that; hidden units can.
+    rng = np.random.default_rng(1)
+    groups = []
+    for _ in range(400):
+        x = rng.normal(size=(4, 2))
+        y = (x[:, 0] * x[:, 1] > 0).astype(float)
+        if 0 < y.sum() < 4:
+            groups.append((x, y))
+    fitted = train_answer.fit_hidden(groups, l2=0.0, width=2, units=8, epochs=300)
+    scorer = train_answer.hidden(("a", "b"), fitted)
+    linear = train_answer.linear(("a", "b"), train_answer.fit_listwise(groups, l2=0.1, width=2))
+
+    def top_right(m) -> float:
+        return float(np.mean([y[int(np.argmax(m.score(x)))] for x, y in groups]))
+
+    assert top_right(scorer) > 0.9 > top_right(linear) + 0.2

@@ -7,12 +7,14 @@ Learns on the articles the manifest marks `train` and chooses settings on `dev`:
    the train articles as written, again re-paragraphed into one- and two-sentence
    paragraphs, as news is written, so that paragraph features mean the same in either genre,
    and cut into news-sized excerpts (`data.load_excerpts`);
-2. the span scorer: the same kind of model over the spans of the sentences that hold the answer;
+2. the span scorer: the same loss, over the spans of the sentences that hold the answer, for a
+   linear model with a layer of hidden units beside it (`fit_hidden`);
 3. the confidence models: logistic regressions that say whether the short answer is right and
    whether the first sentence holds the answer, learned from out-of-fold readings of the train
    questions, of the articles and of their excerpts (five folds of whole articles), then Platt-scaled on dev, where the two thresholds
    (no answer; the sentence instead of a span) are chosen too.
-Deterministic: fixed folds (crc32 of article names), sorted files, L-BFGS from zeros.
+Deterministic: fixed folds (crc32 of article names), sorted files, L-BFGS from zeros, Adam from
+a fixed seed.
 """
 
 from __future__ import annotations
@@ -44,8 +46,18 @@ READ = 3
 FOLDS = 5
 # L2 strength per model, chosen on dev (listwise losses are averaged per question).
 RANKER_L2 = 1.0
-SPAN_L2 = 1.0
 CONFIDENCE_L2 = 1.0
+# The span scorer: a linear model with a layer of 64 hidden units beside it, trained by Adam
+# (16 passes over the questions, 256 at a time, in an order fixed by the seed). Given the
+# sentence that holds the answer, it finds the exact span for 44.7% of dev questions against the
+# linear model's 42.3% (token F1 0.572 against 0.551); 128 units gained nothing more, and a
+# hidden layer in the ranker gained nothing (dev top-1 0.750 against 0.747).
+SPAN_UNITS = 64
+SPAN_EPOCHS = 16
+SPAN_L2 = 0.01
+SPAN_STEP = 0.002
+SPAN_BATCH = 256
+SEED = 0
 # The share of answerable dev questions that must still get an answer; the threshold under
 # which qa abstains is the sentence confidence that keeps this share (the issue's floor is 0.85).
 ANSWERED_SHARE = 0.87
@@ -129,6 +141,67 @@ def fit_listwise(groups: list, l2: float, width: int) -> tuple[np.ndarray, float
     return w / sd, float(-(mean / sd) @ w), mean
 
 
+def fit_hidden(groups: list, l2: float, width: int, units: int = SPAN_UNITS,
+               epochs: int = SPAN_EPOCHS) -> dict[str, np.ndarray]:
+    """A listwise scorer with one hidden layer (see model.Hidden), by Adam on the same loss as
+    fit_listwise; features scaled as there. Weights are returned in raw feature units and
+    rounded to float32, as they are shipped."""
+    from scipy import sparse
+
+    groups = [(x, y) for x, y in groups if y.any() and len(y) > 1]
+    rng = np.random.default_rng(SEED)
+    out = {"hidden_in": np.zeros((width, units)), "hidden_bias": np.zeros(units),
+           "hidden_out": np.zeros(units), "weights": np.zeros(width), "mean": np.zeros(width)}
+    if not groups:
+        return out
+    X = sparse.vstack([sparse.csr_matrix(x) for x, _ in groups], format="csr", dtype=np.float64)
+    y_all = np.concatenate([y for _, y in groups]).astype(np.float64)
+    starts = np.cumsum([0] + [len(y) for _, y in groups])
+    mean = np.asarray(X.mean(axis=0)).ravel()
+    sd = np.sqrt(np.maximum(np.asarray(X.multiply(X).mean(axis=0)).ravel() - mean ** 2, 0.0))
+    sd[sd == 0] = 1.0
+    Z = (X @ sparse.diags(1.0 / sd)).tocsr()
+    p = {"hidden_in": rng.normal(0.0, 0.125, (width, units)), "hidden_bias": np.zeros(units),
+         "hidden_out": rng.normal(0.0, units ** -0.5, units), "weights": np.zeros(width)}
+    m1 = {k: np.zeros_like(v) for k, v in p.items()}
+    m2 = {k: np.zeros_like(v) for k, v in p.items()}
+    step = 0
+    for _ in range(epochs):
+        order = rng.permutation(len(groups))
+        for at in range(0, len(order), SPAN_BATCH):
+            batch = order[at:at + SPAN_BATCH]
+            rows = np.concatenate([np.arange(starts[g], starts[g + 1]) for g in batch])
+            seg = np.repeat(np.arange(len(batch)), starts[batch + 1] - starts[batch])
+            Zb, y, n = Z[rows], y_all[rows], len(batch)
+            pre = Zb @ p["hidden_in"] + p["hidden_bias"]
+            hid = np.maximum(pre, 0.0)
+            s = hid @ p["hidden_out"] + Zb @ p["weights"]
+            top = np.full(n, -np.inf)
+            np.maximum.at(top, seg, s)
+            e = np.exp(s - top[seg])
+            total, pos = np.bincount(seg, e, n), np.bincount(seg, e * y, n)
+            ds = (e / total[seg] - e * y / pos[seg]) / n
+            dpre = np.outer(ds, p["hidden_out"]) * (pre > 0)
+            grads = {"hidden_in": Zb.T @ dpre + l2 * p["hidden_in"],
+                     "hidden_bias": dpre.sum(axis=0), "hidden_out": hid.T @ ds,
+                     "weights": Zb.T @ ds + l2 * p["weights"]}
+            step += 1
+            for k, g in grads.items():
+                m1[k] = 0.9 * m1[k] + 0.1 * g
+                m2[k] = 0.999 * m2[k] + 0.001 * g * g
+                p[k] -= SPAN_STEP * (m1[k] / (1 - 0.9 ** step)) / (
+                    np.sqrt(m2[k] / (1 - 0.999 ** step)) + 1e-8)
+    raw = {"hidden_in": p["hidden_in"] / sd[:, None], "hidden_bias": p["hidden_bias"],
+           "hidden_out": p["hidden_out"]}
+    out = {k: v.astype(np.float32).astype(np.float64) for k, v in raw.items()}
+    return dict(out, weights=p["weights"] / sd, mean=mean)
+
+
+def hidden(names, fitted: dict[str, np.ndarray]) -> model_mod.Hidden:
+    return model_mod.Hidden(tuple(names), fitted["hidden_in"], fitted["hidden_bias"],
+                            fitted["hidden_out"], fitted["weights"], 0.0, fitted["mean"])
+
+
 def fit_logistic(X: np.ndarray, y: np.ndarray, l2: float) -> tuple[np.ndarray, float, np.ndarray]:
     from scipy.optimize import minimize
 
@@ -173,7 +246,7 @@ def _zero(names) -> model_mod.Calibrated:
                                                  np.zeros(len(names))))
 
 
-def models_of(ranker: model_mod.Linear, spans: model_mod.Linear,
+def models_of(ranker: model_mod.Linear, spans: model_mod.Linear | model_mod.Hidden,
               answer_conf: model_mod.Calibrated | None = None,
               sentence_conf: model_mod.Calibrated | None = None) -> model_mod.Models:
     zero = _zero(feat.CONFIDENCE_FEATURES)
@@ -280,13 +353,13 @@ def train(folder: Path, out: Path, log=print) -> dict:
     spans = span_groups(train_articles, asked)
     log(f"span features: {len(spans)} sentences ({time.perf_counter() - t0:.0f} s)")
 
-    def fit_models(keep) -> tuple[model_mod.Linear, model_mod.Linear]:
+    def fit_models(keep) -> tuple[model_mod.Linear, model_mod.Hidden]:
         ranker = fit_listwise([(a.rows, a.labels) for arts, pool in pools for a in pool
                                if keep(arts[a.article].name)], RANKER_L2,
                               len(feat.SENTENCE_FEATURES))
-        span = fit_listwise([(z, y) for k, z, y in spans if keep(train_articles[k].name)],
-                            SPAN_L2, len(feat.SPAN_FEATURES))
-        return linear(feat.SENTENCE_FEATURES, ranker), linear(feat.SPAN_FEATURES, span)
+        span = fit_hidden([(z, y) for k, z, y in spans if keep(train_articles[k].name)],
+                          SPAN_L2, len(feat.SPAN_FEATURES))
+        return linear(feat.SENTENCE_FEATURES, ranker), hidden(feat.SPAN_FEATURES, span)
 
     folds = {f: models_of(*fit_models(lambda name, f=f: fold_of(name) != f))
              for f in sorted({fold_of(a.name) for a in train_articles})}
@@ -326,7 +399,8 @@ def train(folder: Path, out: Path, log=print) -> dict:
         "abstain_below": model_mod._round(abstain_below), "span_from": span_from,
         "ranker": model_mod.linear_json(feat.SENTENCE_FEATURES, ranker.weights, ranker.bias,
                                         ranker.mean),
-        "spans": model_mod.linear_json(feat.SPAN_FEATURES, span.weights, span.bias, span.mean),
+        "spans": dict(model_mod.linear_json(feat.SPAN_FEATURES, span.weights, span.bias,
+                                            span.mean), hidden=len(span.hidden_out)),
         "answer_confidence": model_mod.linear_json(
             feat.CONFIDENCE_FEATURES, answer_conf.linear.weights, answer_conf.linear.bias,
             answer_conf.linear.mean, scale=a_scale, shift=a_shift),
@@ -338,6 +412,9 @@ def train(folder: Path, out: Path, log=print) -> dict:
                  "train_questions": len(asked), "dev": report},
     }
     out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(model_mod.arrays_path(out), hidden_in=span.hidden_in.astype(np.float32),
+             hidden_bias=span.hidden_bias.astype(np.float32),
+             hidden_out=span.hidden_out.astype(np.float32))
     out.write_text(json.dumps(obj, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     log(f"wrote {out} ({out.stat().st_size / 1024:.0f} KB) in {time.perf_counter() - t0:.0f} s")
     return report
