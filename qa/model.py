@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -65,11 +65,17 @@ class Hidden:
     weights: np.ndarray  # (features,)
     bias: float
     mean: np.ndarray
+    # hidden_in with weights as one more column: one pass over the rows gives both
+    _both: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_both", np.column_stack([self.hidden_in, self.weights]))
 
     def score(self, rows) -> np.ndarray:
         """Scores of rows: an array, or anything with `rows @ matrix` (features.SpanRows)."""
-        units = np.maximum(rows @ self.hidden_in + self.hidden_bias, 0.0)
-        return units @ self.hidden_out + rows @ self.weights + self.bias
+        both = rows @ self._both
+        units = np.maximum(both[:, :-1] + self.hidden_bias, 0.0)
+        return units @ self.hidden_out + both[:, -1] + self.bias
 
     def at(self, row: np.ndarray) -> Linear:
         """The linear scorer this one is at `row`."""
