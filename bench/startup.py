@@ -1,9 +1,9 @@
-"""Start-up and throughput of `qa` on the bundled article, against a baseline in the same run.
+"""Start-up, throughput, memory and where a question's time goes, on the bundled article.
 
-The baseline is a Python process that only imports nltk, numpy, rank_bm25, rich and
-prompt_toolkit: what the whole stack would cost if every mode imported everything.
+Whole-process timings are medians over several runs, each against a baseline run interleaved
+with it (`python -c "import numpy"`), so that a busy machine slows both alike.
 
-    python bench/startup.py            # 15 runs each; --runs N to change
+    python bench/startup.py            # 9 runs each; --runs N to change
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import pty
 import shutil
 import statistics
 import subprocess
@@ -23,9 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = ROOT / "tests" / "gold" / "article.jsonl"
 QUESTION = "Who signed the memorandum?"
-BASELINE = [sys.executable, "-c", "import nltk, numpy, rank_bm25, rich, prompt_toolkit"]
-BATCH_QUESTIONS = 1000
-ASKS = 1000
+BASELINE = [sys.executable, "-c", "import numpy"]
+BATCH_QUESTIONS = 200
+FAST_QUESTIONS = 5000
+ASKS = 200
 
 
 def qa_command() -> list[str]:
@@ -35,119 +35,124 @@ def qa_command() -> list[str]:
 
 
 def wall(cmd: list[str], env: dict, stdin: bytes | None = None) -> float:
+    """Seconds one whole process takes."""
     t = time.perf_counter()
-    subprocess.run(cmd, input=stdin, env=env, stdout=subprocess.DEVNULL, check=False,
-                   stderr=subprocess.DEVNULL)
+    subprocess.run(cmd, input=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   env=env, stdin=None if stdin is not None else subprocess.DEVNULL, check=False)
     return time.perf_counter() - t
 
 
-def batch_questions() -> list[str]:
-    gold = [json.loads(line)["question"] for line in GOLD.read_text().splitlines() if line.strip()]
-    gold = gold or [QUESTION]
-    return [gold[i % len(gold)] for i in range(BATCH_QUESTIONS)]
+def peak_mb(cmd: list[str], env: dict) -> float:
+    """Peak resident memory of one run, in MB (its own getrusage, read through a wrapper)."""
+    probe = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], "
+             "stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
+             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", probe, *cmd], capture_output=True, text=True,
+                         env=env, check=True).stdout
+    return int(out.strip()) / 1024
 
 
-def ask_latencies(questions: list[str]) -> list[float]:
-    """Engine.ask in this process, as the chat calls it: one question at a time."""
+def questions(n: int) -> list[str]:
+    gold = [json.loads(line)["question"] for line in GOLD.read_text().splitlines()
+            if line.strip()]
+    return [gold[i % len(gold)] for i in range(n)]
+
+
+def split_of_a_question(asked: list[str]) -> dict[str, float]:
+    """Mean milliseconds per question of each part of Engine.ask, in this process: tokenising
+    (word pieces), the encoder's forward pass, decoding spans, and the rest."""
+    from qa import reader as rd
     from qa.answer import Engine
     from qa.cli import default_corpus
     from qa.index import open_index
 
+    t0 = time.perf_counter()
+    rd.load()
+    rd.tokenizer()
+    loading = time.perf_counter() - t0
     engine = Engine(open_index([str(default_corpus())]))
-    engine.ask(questions[0])
-    out = []
-    for q in questions[:ASKS]:
-        t = time.perf_counter()
-        engine.ask(q)
-        out.append(time.perf_counter() - t)
-    return out
+    engine.ask(asked[0])
+    spent = {"tokenising": 0.0, "forward pass": 0.0, "decoding spans": 0.0}
+    real = {"pieces_of": rd.pieces_of, "decode_spans": rd.decode_spans,
+            "forward": rd.Encoder.forward}
 
+    def timed(name, fn):
+        def wrapper(*args, **kwargs):
+            t = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[name] += time.perf_counter() - t
+        return wrapper
 
-def chat_turn_latencies(questions: list[str]) -> list[float]:
-    """What the chat does per question: Engine.ask, then the rich rendering of the answer."""
-    import io
-
-    from rich.console import Console
-
-    from qa import render
-    from qa.answer import Engine
-    from qa.cli import default_corpus
-    from qa.index import open_index
-
-    engine = Engine(open_index([str(default_corpus())]))
-    console = Console(file=io.StringIO(), width=100, force_terminal=True)
-    render.rich_answer(engine.ask(questions[0]), console)
-    out = []
-    for q in questions[:ASKS]:
-        t = time.perf_counter()
-        render.rich_answer(engine.ask(q), console)
-        out.append(time.perf_counter() - t)
-    return out
-
-
-def wall_tty(cmd: list[str], env: dict) -> float:
-    """Wall time with stdout on a pseudo-terminal, as typed at a shell prompt (rich output)."""
-    t = time.perf_counter()
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: run the command on the terminal
-        os.execvpe(cmd[0], cmd, env)
+    rd.pieces_of = timed("tokenising", real["pieces_of"])
+    rd.decode_spans = timed("decoding spans", real["decode_spans"])
+    rd.Encoder.forward = timed("forward pass", real["forward"])
+    engine.reader._pieces.clear()
+    latencies = []
     try:
-        while os.read(fd, 65536):
-            pass
-    except OSError:  # EIO: the child closed the terminal
-        pass
-    os.waitpid(pid, 0)
-    os.close(fd)
-    return time.perf_counter() - t
+        for q in asked:
+            t = time.perf_counter()
+            engine.ask(q)
+            latencies.append(time.perf_counter() - t)
+    finally:
+        rd.pieces_of, rd.decode_spans = real["pieces_of"], real["decode_spans"]
+        rd.Encoder.forward = real["forward"]
+    n = len(asked)
+    total = sum(latencies)
+    out = {k: 1000 * v / n for k, v in spent.items()}
+    out["the rest"] = 1000 * total / n - sum(out.values())
+    out["Engine.ask median"] = 1000 * statistics.median(latencies)
+    out["weights and vocabulary load"] = 1000 * loading
+    return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--runs", type=int, default=9)
     args = ap.parse_args()
     qa = qa_command()
     with tempfile.TemporaryDirectory() as home:
         env = dict(os.environ, XDG_CACHE_HOME=str(Path(home) / "cache"),
                    XDG_DATA_HOME=str(Path(home) / "data"))
         env.pop("NO_COLOR", None)
-        # As after `pip install`, which compiles bytecode: let the warm-up run write it.
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)  # as after pip install: bytecode is written
         os.environ["XDG_CACHE_HOME"] = env["XDG_CACHE_HOME"]
         single = qa + ["-q", QUESTION]
         wall(single, env)  # warm the index cache and the OS file cache
         wall(BASELINE, env)
-        base, shot, base_tty, shot_tty = [], [], [], []
+        base, shot = [], []
         for _ in range(args.runs):  # interleaved, so drift hits both alike
             base.append(wall(BASELINE, env))
             shot.append(wall(single, env))
-            base_tty.append(wall_tty(BASELINE, env))
-            shot_tty.append(wall_tty(single, env))
-        questions = batch_questions()
-        lines = ("\n".join(questions) + "\n").encode()
-        batch = [wall(qa, env, stdin=lines) for _ in range(max(3, args.runs // 3))]
-        asks = ask_latencies(questions)
-        turns = chat_turn_latencies(questions)
+        batch = ("\n".join(questions(BATCH_QUESTIONS)) + "\n").encode()
+        fast = ("\n".join(questions(FAST_QUESTIONS)) + "\n").encode()
+        runs = max(3, args.runs // 3)
+        reader_batch = [wall(qa + ["--json"], env, batch) for _ in range(runs)]
+        fast_batch = [wall(qa + ["--json", "--fast"], env, fast) for _ in range(runs)]
+        memory = max(peak_mb(single, env) for _ in range(3))
+        split = split_of_a_question(questions(ASKS))
 
-    b, s, bt = statistics.median(base), statistics.median(shot), statistics.median(batch)
-    bty, sty = statistics.median(base_tty), statistics.median(shot_tty)
-    a = sorted(asks)
+    b, s = statistics.median(base), statistics.median(shot)
+    rb, fb = statistics.median(reader_batch), statistics.median(fast_batch)
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {args.runs} runs each, "
           "medians, warm cache")
     print("| measure | value | target |")
     print("|---|---|---|")
-    print(f"| baseline: import nltk, numpy, rank_bm25, rich, prompt_toolkit | {b:.3f} s | |")
-    print(f"| `qa -q \"{QUESTION}\"` | {s:.3f} s | <= 0.45 s |")
-    print(f"| ratio single shot / baseline | {s / b:.0%} | <= 50% |")
-    print(f"| on a terminal (rich output): baseline {bty:.3f} s, `qa -q` {sty:.3f} s | "
-          f"{sty / bty:.0%} | <= 50% |")
-    print(f"| batch: {len(questions)} piped questions, whole process | {bt:.2f} s = "
-          f"{len(questions) / bt:.0f} q/s | >= 300 q/s |")
-    print(f"| Engine.ask on the article ({len(asks)} asks) | median {statistics.median(a) * 1000:.2f} ms, "
-          f"p95 {a[int(0.95 * (len(a) - 1))] * 1000:.2f} ms | < 20 ms |")
-    c = sorted(turns)
-    print(f"| chat turn: Engine.ask + rich rendering ({len(c)} turns) | median "
-          f"{statistics.median(c) * 1000:.2f} ms, p95 {c[int(0.95 * (len(c) - 1))] * 1000:.2f} ms "
-          "| < 20 ms |")
+    print(f"| baseline: `python -c \"import numpy\"` | {b:.3f} s | |")
+    print(f"| `qa -q \"{QUESTION}\"` | {s:.3f} s = {s / b:.2f}x the baseline | <= 3x |")
+    print(f"| reader weights and vocabulary load | "
+          f"{split['weights and vocabulary load']:.0f} ms | <= 60 ms |")
+    print(f"| {BATCH_QUESTIONS} piped questions, --json, whole process | {rb:.2f} s = "
+          f"{BATCH_QUESTIONS / rb:.1f} q/s | >= 12 q/s |")
+    print(f"| {FAST_QUESTIONS} piped questions, --json --fast, whole process | {fb:.2f} s = "
+          f"{FAST_QUESTIONS / fb:.0f} q/s | >= 500 q/s |")
+    print(f"| peak memory of `qa -q` | {memory:.0f} MB | <= 350 MB |")
+    print(f"| Engine.ask on the article, median of {ASKS} | "
+          f"{split['Engine.ask median']:.1f} ms | |")
+    print("\nwhere a question's time goes (mean ms per question, Engine.ask in process):")
+    for k in ("tokenising", "forward pass", "decoding spans", "the rest"):
+        print(f"  {k:<16} {split[k]:7.2f} ms")
 
 
 if __name__ == "__main__":

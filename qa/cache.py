@@ -34,6 +34,8 @@ STALE_TEMP_SECONDS = 300
 # (only a hung builder makes this matter: a dead one releases its lock at once).
 LOCK_WAIT_SECONDS = 600
 LOCK_POLL_SECONDS = 0.05
+# A wait longer than this is said on stderr (a builder stopped with Ctrl-Z waits silently).
+LOCK_NOTICE_SECONDS = 3.0
 
 _ENTRY = re.compile(r"^(index|page)-[0-9a-f]{32}\.npz$")
 _TEMP = re.compile(r"^(?:index|page)-[0-9a-f]{32}\.npz\.(\d+)\.[0-9a-f]+\.tmp$")
@@ -51,10 +53,29 @@ def cache_dir() -> Path | None:
         elif os.name == "nt":
             base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
         else:
-            base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+            base = xdg_base("XDG_CACHE_HOME", Path.home() / ".cache")
     except (RuntimeError, KeyError, OSError):  # no HOME and no passwd entry
         return None
     return base / "qa"
+
+
+def xdg_base(variable: str, default: Path) -> Path:
+    """An XDG base folder: the variable's value when it is an absolute path; the spec says a
+    relative one is invalid and ignored (it made folders in the current directory)."""
+    value = os.environ.get(variable, "")
+    return Path(value) if value and os.path.isabs(value) else default
+
+
+def private_folder(folder: Path) -> None:
+    """Make the folder (and its parents) if missing, and leave it 0700 even if it was not:
+    the cache holds what was read, the history what was asked."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        st = os.stat(folder)
+        if st.st_mode & 0o077 and st.st_uid == os.getuid():
+            os.chmod(folder, 0o700)
+    except (OSError, AttributeError):
+        pass
 
 
 def entry_path(kind: str, identity: str) -> Path | None:
@@ -101,7 +122,7 @@ def read_strings(z, name: str, count: int | None = None) -> list[str]:
 
 def write_entry(path: Path, arrays: dict[str, np.ndarray], label: str) -> None:
     """Write an entry atomically (a temp file named for this process, then a rename), user-only."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_folder(path.parent)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
     try:
@@ -183,23 +204,27 @@ def _remove_unheld_lock(path: Path, now: float) -> int:
 
 @contextmanager
 def build_lock(entry: Path, on_wait: Callable[[], None] | None = None,
-               timeout: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
+               timeout: float = LOCK_WAIT_SECONDS,
+               on_long_wait: Callable[[str], None] | None = None) -> Iterator[None]:
     """Hold the lock for building this entry; wait while another process holds it.
 
     An flock dies with its holder, so a killed builder never leaves the others waiting; the
     holder removes the lock file when done, and a waiter that finds it replaced tries again.
     Where locks are not possible (no fcntl, an unwritable folder) this simply goes ahead.
+    The holder writes its process id in the lock file; a wait past LOCK_NOTICE_SECONDS calls
+    `on_long_wait` once with a line saying whom it waits for and how long it will.
     """
     if fcntl is None:
         yield
         return
     lock_path = entry.with_name(entry.name + ".lock")
-    deadline = time.monotonic() + timeout
-    told = False
+    started = time.monotonic()
+    deadline = started + timeout
+    told = noticed = False
     fd = -1
     while True:
         try:
-            entry.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            private_folder(entry.parent)
             fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError:
             yield
@@ -215,6 +240,12 @@ def build_lock(entry: Path, on_wait: Callable[[], None] | None = None,
             if on_wait and not told:
                 on_wait()
                 told = True
+            if on_long_wait and not noticed and time.monotonic() - started > LOCK_NOTICE_SECONDS:
+                noticed = True
+                holder = _holder(lock_path)
+                on_long_wait(f"waiting for another qa{f' (process {holder})' if holder else ''} "
+                             f"building the same index; up to {timeout:.0f} s in all, then "
+                             "building it here (a stopped one can be resumed with fg)")
             time.sleep(LOCK_POLL_SECONDS)
             continue
         try:
@@ -222,6 +253,11 @@ def build_lock(entry: Path, on_wait: Callable[[], None] | None = None,
         except OSError:
             held = False
         if held:
+            try:
+                os.ftruncate(fd, 0)
+                os.write(fd, str(os.getpid()).encode())
+            except OSError:
+                pass
             break
         os.close(fd)  # the file was removed by the builder before us: lock the new one
         fd = -1
@@ -233,6 +269,15 @@ def build_lock(entry: Path, on_wait: Callable[[], None] | None = None,
         except OSError:
             pass
         os.close(fd)
+
+
+def _holder(lock_path: Path) -> int | None:
+    """The process id a builder wrote in its lock file, if any."""
+    try:
+        text = lock_path.read_text(encoding="ascii", errors="replace").strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() and len(text) < 10 else None
 
 
 # ---- what `qa cache` shows and clears ----

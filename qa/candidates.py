@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
-from qa import tagger
 from qa import question as qmod
 from qa.features import Query, coverage_idf
 from qa.index import Index
@@ -17,6 +13,11 @@ from qa.index import Index
 # the rest of its paragraph's, in the pooled score that picks the candidates.
 NEIGHBOUR_WEIGHT = 0.15
 PARAGRAPH_WEIGHT = 0.05
+# A question word in a section's heading counts for every sentence under it as this share of
+# one occurrence in the sentence itself (at its IDF, or the highest IDF for a word only the
+# headings use): "What is the budget?" finds the sentences under "Budget", ranked by their own
+# words.
+HEADING_WEIGHT = 0.5
 
 
 def make_query(index: Index, question: qmod.Question, search: tuple[str, ...],
@@ -45,7 +46,19 @@ def bm25_scores(index: Index, query: Query) -> np.ndarray:
         if k is not None:
             lo, hi = index.ptr[k], index.ptr[k + 1]
             scores[index.docs[lo:hi]] += w * index.weights[lo:hi]
+    if index.sections:
+        add_heading_scores(index, query, scores)
     return scores
+
+
+def add_heading_scores(index: Index, query: Query, scores: np.ndarray) -> None:
+    """Add HEADING_WEIGHT of a term's IDF to the sentences under a heading holding it."""
+    headed = index.heading_terms
+    top_idf = float(np.log((len(index) + 0.5) / 0.5))
+    for t, w in zip(query.terms, query.weights):
+        for k in headed.get(t, ()):
+            idf = index.idf_of(t) if t in index.vocab else top_idf
+            scores[index.section_members(k)] += w * HEADING_WEIGHT * idf
 
 
 def hit_sentences(index: Index, terms: tuple[str, ...]) -> np.ndarray | None:
@@ -53,6 +66,8 @@ def hit_sentences(index: Index, terms: tuple[str, ...]) -> np.ndarray | None:
     they are so many that scanning every score is as quick."""
     parts = [index.docs[index.ptr[k]:index.ptr[k + 1]] for k in
              (index.vocab.get(t) for t in dict.fromkeys(terms)) if k is not None]
+    headed = index.heading_terms if index.sections else {}
+    parts += [index.section_members(k) for t in dict.fromkeys(terms) for k in headed.get(t, ())]
     if sum(len(p) for p in parts) > len(index) // 16:
         return None
     docs = np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
@@ -101,49 +116,6 @@ def sentence_candidates(index: Index, scores: np.ndarray, n: int,
     return [int(i) for i in pool[order]], pooled[order]
 
 
-# Dates: a rule that stays, as the tagger does not know which numbers are years or days. A
-# date with its preposition ("in November 2017") is one span; so is a span of years.
-_MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
-          r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
-_DAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
-# A year, a decade ("1970s") or a span of years ("1568-1609", "1759–60", "1973–74").
-# Spans of years read whole: short-answer F1 1973 oil 0.494 -> 0.503, Huguenot 0.290 -> 0.307.
-_YEAR = r"(?:1[0-9]{3}|20[0-9]{2})(?:s|[-–](?:1[0-9]{3}|20[0-9]{2}|[0-9]{2}(?![0-9])))?"
-_ORD = r"\d{1,2}(?:st|nd|rd|th)?"
-_DATE_CORE = (rf"(?:{_DAY}(?:,? {_MONTH} {_ORD})?(?:,? {_YEAR})?"
-              rf"|(?:early |late |mid-?)?{_MONTH}(?: {_ORD})?(?:,? {_YEAR})?"
-              rf"|{_ORD} {_MONTH}(?:,? {_YEAR})?"
-              rf"|between {_YEAR} and {_YEAR}|{_YEAR} (?:to|and) {_YEAR}"
-              rf"|(?:the )?(?:spring|summer|autumn|fall|winter) of {_YEAR}"
-              rf"|(?:the )?(?:early |late |mid-?)?{_YEAR}"
-              rf"|(?:the )?(?:\d{{1,2}}(?:st|nd|rd|th)|first|second|third|[a-z]+th) centur(?:y|ies)"
-              rf"|(?:last|next|this|that) (?:week|month|year|decade|spring|summer|autumn|fall|winter)"
-              rf"|yesterday|today|tomorrow|tonight|\d{{1,2}}:\d{{2}}(?: ?[ap]\.?m\.?)?)")
-DATE = re.compile(rf"\b(?:in|by|since|until|from|around|about) (?:the )?[1-9][0-9]{{2,3}}s?\b"
-                  rf"(?![-\u2013]\d| (?:to|and) \d)|"
-                  rf"\b(?:(?:on|in|at|by|since|until|from|during|before|after|around) "
-                  rf"(?:the )?)?(?:early |late |mid-)?{_DATE_CORE}\b", re.IGNORECASE)
-# Case matters for month names ("may", "march" are common words) outside the prepositions.
-# Lists: the items after a colon or "including" answer "what does it include?".
-LIST_START = re.compile(r":\s*|\b(?:including|such as|includes|include|included|comprises|"
-                        r"consists of|covers|namely)\s+", re.IGNORECASE)
-
-def list_runs(text: str):
-    """(cue, start, end) of each run of items after a colon or "including", up to the end of
-    the sentence or clause, when it holds several ("a, b and c")."""
-    for m in LIST_START.finditer(text):
-        end = len(text.rstrip().rstrip(".!?"))
-        stop = re.search(r"[.;!?](?:\s|$)", text[m.end():])
-        if stop:
-            end = m.end() + stop.start()
-        if "," in text[m.end():end] or " and " in text[m.end():end]:
-            yield m.group(), m.end(), end
-
-
-_DATE_PREPOSITION = re.compile(r"(?i:on|in|at|by|since|until|from|during|before|after|around) "
-                               r"(?:the )?")
-
-
 def containing(index: Index, terms: tuple[str, ...]) -> list[int]:
     """Sentences that contain any of these terms, in text order."""
     found: set[int] = set()
@@ -152,99 +124,3 @@ def containing(index: Index, terms: tuple[str, ...]) -> list[int]:
         if k is not None:
             found.update(int(d) for d in index.docs[index.ptr[k]:index.ptr[k + 1]])
     return sorted(found)
-
-
-# ---- spans ----------------------------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True, eq=False)  # compared by identity: a cheap cache key
-class Span:
-    """A phrase of a sentence that could be the short answer, and what kind of phrase it is."""
-
-    start: int
-    end: int
-    kinds: frozenset[str]  # the tagger's chunk kinds, "date", "list", "rule" (the hand rules' pick)
-    governor: str = ""  # the verb or preposition right before it, lower-cased
-
-
-@lru_cache(maxsize=4096)
-def span_candidates(text: str) -> tuple[Span, ...]:
-    """The tagger's chunks of a sentence, its dates and its lists; one Span per distinct
-    (start, end), with every kind that found it (kept for the last few thousand sentences)."""
-    found: dict[tuple[int, int], tuple[set[str], str]] = {}
-
-    def add(a: int, b: int, kind: str, governor: str = "") -> None:
-        while b > a and text[b - 1] in " ,.;:":
-            b -= 1
-        if b <= a:
-            return
-        kinds, gov = found.setdefault((a, b), (set(), governor))
-        kinds.add(kind)
-        if governor and not gov:
-            found[(a, b)] = (kinds, governor)
-
-    for c in tagger.chunks(text):
-        add(c.start, c.end, c.kind, c.governor)
-        if c.role:
-            add(c.start, c.end, c.role, c.governor)
-    for m in DATE.finditer(text):
-        a = m.start()
-        lead = _DATE_PREPOSITION.match(text, a)  # "in 1066" answers as "1066"
-        add(lead.end() if lead else a, m.end(), "date")
-    for _, start, end in list_runs(text):
-        add(start, end, "list")
-    return tuple(Span(a, b, frozenset(k), g) for (a, b), (k, g) in sorted(found.items()))
-
-
-@lru_cache(maxsize=4096)
-def spans_with(text: str, rule: tuple[tuple[int, int], ...]) -> tuple[Span, ...]:
-    """The sentence's spans with the hand rules' pick marked "rule" (added if no chunk has it)."""
-    if not rule:
-        return span_candidates(text)
-    out, seen = [], set()
-    for s in span_candidates(text):
-        if (s.start, s.end) in rule:
-            s = Span(s.start, s.end, s.kinds | {"rule"}, s.governor)
-            seen.add((s.start, s.end))
-        out.append(s)
-    out += [Span(a, b, frozenset({"rule"})) for a, b in rule if (a, b) not in seen and b > a]
-    return tuple(sorted(out, key=lambda s: (s.start, s.end)))
-
-
-# ---- yes/no evidence and groups of people -------------------------------------------------------
-
-# A clause longer than this is shown from the question's first word in it.
-CLAUSE_MAX_WORDS = 12
-_CLAUSE_SPLIT = re.compile(r"[,;:]\s+|\s+[\u2013\u2014-]\s+")
-# A tie-break, far below a word: per place later in the question.
-QUESTION_ORDER_BONUS = 0.001
-
-
-def evidence_clause(text: str, anchors: list[int],
-                    anchor_order: dict[int, int] | None = None) -> list[tuple[int, int]]:
-    """For a yes/no question, the clause of the sentence that holds most of the question's
-    words ("..., cooperation in terrestrial remote sensing data and other issues"). Between
-    clauses that hold as many, the one with the question's later word wins ("Does the plan
-    include [satellites]?")."""
-    bounds = [0] + [m.end() for m in _CLAUSE_SPLIT.finditer(text)] + [len(text)]
-    if not anchors or len(bounds) == 2:
-        return []  # nothing matched, or one clause: the sentence itself
-    order = anchor_order or {}
-
-    def held(b: tuple[int, int]) -> float:
-        inside = [a for a in anchors if b[0] <= a < b[1]]
-        return len(inside) + QUESTION_ORDER_BONUS * max((order.get(a, 0) for a in inside),
-                                                        default=0)
-
-    lo, hi = max(zip(bounds, bounds[1:]), key=held)
-    if len(text[lo:hi].split()) > CLAUSE_MAX_WORDS:
-        lo = min(a for a in anchors if lo <= a < hi)  # a long clause, from its first match
-    piece = text[lo:hi]
-    end = lo + len(piece.rstrip().rstrip(",;:.!?\u2013\u2014-").rstrip())
-    return [(lo, end)] if end > lo else []
-
-
-def joined(between: str) -> bool:
-    """The words between two names join them as one group ("X, and the director of Y, Z")."""
-    return bool(re.search(r"\band\b", between)) and len(between.split()) <= 20 \
-        and not re.search(r"[;.!?]|\b(?:said|told|says|while|but)\b", between)
-

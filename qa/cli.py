@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import io
 import os
 import re
@@ -13,11 +14,18 @@ from pathlib import Path
 from qa.errors import QAError, UsageError
 
 EXIT_ANSWERED, EXIT_NO_ANSWER, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_PIPE = 0, 1, 2, 130, 141
-# Longer questions are cut to this many characters (nobody types more; BM25 needs less).
-MAX_QUESTION_CHARS = 2000
+# A bug in qa (an exception nobody expected): one line asking for a report, never a traceback.
+EXIT_INTERNAL = 70
 # Stdin is read this much of a line at a time; the rest of a longer line is skipped unread.
 MAX_LINE_CHARS = 64 * 1024
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# Said once when the text is mostly not English (answers are then never more than "unsure").
+FOREIGN_NOTE = ("the text seems not to be English: qa learned from English, so its answers "
+                "here are unreliable (shown as unsure at best)")
+# Said once when -q reads piped text as the document, unasked (a `while read q; do qa -q`
+# loop would otherwise answer from the rest of the loop's input).
+STDIN_DOCUMENT_NOTE = ("reading stdin as the document (-q with piped input); to ask about "
+                       "another text give -c FILE, or </dev/null for the bundled article")
 # Said when stdin is a terminal but stdout is not (`qa | cat`), which would otherwise look hung.
 STDIN_NOTE = "qa: questions are read from stdin, one a line; Ctrl-D ends"
 
@@ -51,7 +59,27 @@ def default_corpus() -> Path:
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, not usage + message
-        raise UsageError(f"{message} (see 'qa --help')")
+        raise UsageError(f"{message}{self._nearest(message)} (see 'qa --help')")
+
+    def _nearest(self, message: str) -> str:
+        """"; did you mean --question?" for a flag that is a typo of one of ours."""
+        import difflib
+
+        if not message.startswith("unrecognized arguments:"):
+            return ""
+        known = [o for action in self._actions for o in action.option_strings
+                 if o.startswith("--")]
+        for word in message.split(":", 1)[1].split():
+            if word.startswith("--"):
+                close = difflib.get_close_matches(word.split("=")[0], known, n=1, cutoff=0.6)
+                if close:
+                    return f"; did you mean {close[0]}?"
+        return ""
+
+    def _print_message(self, message: str, file=None) -> None:
+        # argparse drops write errors (help into a full disk exited 0): let them be seen
+        if message:
+            (file or sys.stderr).write(message)
 
 
 def seconds(text: str) -> float:
@@ -95,6 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-color", action="store_true", help="no colours (NO_COLOR is honoured too)")
     p.add_argument("--no-cache", action="store_true",
                    help="build the index afresh and do not write it to the cache")
+    p.add_argument("--fast", action="store_true",
+                   help="answer with the lexical engine alone (BM25 and the learned ranker; the "
+                        "sentence is the answer): for bulk questions, many times faster")
     p.add_argument("--chat", action="store_true",
                    help="ask the questions as one conversation: follow-ups (\"when?\", "
                         "\"what did he say?\") use the earlier questions and answers")
@@ -156,19 +187,25 @@ def _load(args, progress: bool):
     options = dict(use_cache=not args.no_cache, warn=warn, timeout=args.timeout,
                    stdin=getattr(args, "stdin", None))
     if not (progress and sys.stderr.isatty()):
-        return Engine(open_index(paths, **options))
-    from qa.render import BuildProgress
+        engine = Engine(open_index(paths, **options), fast=args.fast)
+    else:
+        from qa.render import BuildProgress
 
-    bar = BuildProgress(args.no_color)
-    try:
-        return Engine(open_index(paths, progress=bar, **options))
-    finally:
-        bar.close()
+        bar = BuildProgress(args.no_color)
+        try:
+            engine = Engine(open_index(paths, progress=bar, **options), fast=args.fast)
+        finally:
+            bar.close()
+    if engine.foreign:
+        warn(FOREIGN_NOTE)
+    return engine
 
 
 def _stdin_is_data() -> bool:
     """Stdin is a pipe, a file or a socket: something was given on it (not a terminal, not
     /dev/null, not closed)."""
+    if sys.stdin is None:
+        return False
     try:
         mode = os.fstat(0).st_mode
     except (OSError, ValueError):
@@ -183,6 +220,7 @@ def _stdin_document(args) -> None:
     data = read_stdin()
     if data.strip():
         args.corpus, args.stdin = ["-"], data
+        warn(STDIN_DOCUMENT_NOTE)
 
 
 def _extract(args) -> int:
@@ -197,10 +235,24 @@ def _extract(args) -> int:
     (source,) = read_sources([args.extract], warn=warn, timeout=args.timeout,
                              use_cache=not args.no_cache)
     # Controls become spaces one for one, so offsets still hold and nothing drives a terminal.
-    text = blank_controls(extract(source).text)
+    extracted = extract(source)
+    for note in extracted.notes:
+        warn(note)
+    text = blank_controls(extracted.text)
     sys.stdout.flush()
-    sys.stdout.buffer.write(text.encode("utf-8"))
+    write_all(sys.stdout.fileno(), text.encode("utf-8"))
     return EXIT_ANSWERED
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Every byte to fd, or OSError: a short write (a full disk, a file size limit) is an
+    error, a reader that went away is BrokenPipeError."""
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view[:1 << 20])
+        if n <= 0:
+            raise OSError(errno.EIO, "the output took nothing more")
+        view = view[n:]
 
 
 def _cache_command(argv: list[str]) -> int:
@@ -227,7 +279,13 @@ def _cache_command(argv: list[str]) -> int:
                      f", {_size(total)}\n")
     for e in entries:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(e.modified))
-        sys.stdout.write(f"  {e.kind:<6} {_size(e.size):>9}  {when}  {_safe(e.label)}\n")
+        label = e.label
+        if e.kind == "index" and not label.startswith("(damaged"):
+            from qa.index import load_index
+
+            if load_index(e.path) is None:  # checked as a run would: a bad entry is not healthy
+                label += " (damaged: rebuilt when next used)"
+        sys.stdout.write(f"  {e.kind:<6} {_size(e.size):>9}  {when}  {_safe(label)}\n")
     return EXIT_ANSWERED
 
 
@@ -253,7 +311,11 @@ def _chat(engine, args):
 
 def _answer_all(engine, questions, args, *, echo: bool) -> int:
     """Answer questions in order, printing each as soon as it is ready; the exit code."""
+    from dataclasses import replace
+
     from qa import render
+    from qa.answer import NO_WORDS
+    from qa.question import MAX_QUESTION_CHARS
 
     tty = sys.stdout.isatty() and not args.json
     console = render.terminal_console(args.no_color) if tty else None
@@ -265,6 +327,9 @@ def _answer_all(engine, questions, args, *, echo: bool) -> int:
         text = _from_os(text[:MAX_QUESTION_CHARS])
         answer = engine.ask(text, top=args.top)
         searched = getattr(engine, "searched", None)  # what a --chat follow-up added
+        if not args.chat and answer.notes == (NO_WORDS,):
+            answer = replace(answer, notes=(NO_WORDS + "; for a follow-up of the question "
+                                            "before, ask both with --chat",))
         asked += 1
         answered += answer.found
         if args.json:
@@ -274,11 +339,7 @@ def _answer_all(engine, questions, args, *, echo: bool) -> int:
                 from rich.text import Text
 
                 console.print(Text("? " + render.safe(text), style="bold cyan"))
-            if searched:
-                from rich.text import Text
-
-                console.print(Text("searched: " + render.safe(searched), style="dim italic"))
-            render.rich_answer(answer, console)
+            render.rich_answer(answer, console, searched)
             if echo:
                 console.print()
         else:
@@ -301,7 +362,7 @@ def run(argv: list[str]) -> int:
         os.environ["NO_COLOR"] = "1"
     if args.extract is not None:
         return _extract(args)
-    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    interactive = sys.stdin is not None and sys.stdin.isatty() and sys.stdout.isatty()
     if "-" in args.corpus and not args.question:
         raise UsageError("stdin cannot be both the document (--corpus -) and the questions: "
                          "give the questions with -q")
@@ -320,6 +381,8 @@ def run(argv: list[str]) -> int:
 
         return run_repl(_load(args, True), top=args.top, no_color=args.no_color,
                         paths=args.corpus or None)
+    if sys.stdin is None:
+        raise UsageError("stdin is closed: give the questions with -q, or pipe them in")
     if sys.stdin.isatty():  # `qa | cat`: no chat without a terminal on stdout, so say why
         sys.stderr.write(STDIN_NOTE + "\n")
         sys.stderr.flush()
@@ -334,6 +397,15 @@ def _error(message: str) -> None:
     sys.stderr.flush()
 
 
+def _internal_error(e: BaseException) -> int:
+    """A bug in qa, as one line that asks for a report; exit EXIT_INTERNAL."""
+    _silence_stdout()
+    detail = str(e).splitlines()[0][:200] if str(e) else ""
+    _error(f"internal error ({type(e).__name__}{': ' + detail if detail else ''}): "
+           "please report it")
+    return EXIT_INTERNAL
+
+
 def _silence_stdout() -> None:
     """Send what is left in stdout's buffer nowhere, so the exit-time flush cannot fail."""
     try:
@@ -343,8 +415,35 @@ def _silence_stdout() -> None:
         pass
 
 
+def _closed_stdio() -> str | None:
+    """Standard streams the shell closed (`qa <&-`, `>&-`) point at /dev/null instead, so that
+    no file opened later takes their number (answers written into a cache file). What to say
+    when stdout is closed: nothing qa prints could arrive."""
+    problem = None
+    for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
+        try:
+            os.fstat(fd)
+        except OSError:
+            try:
+                null = os.open(os.devnull, os.O_RDWR)
+                if null != fd:
+                    os.dup2(null, fd)
+                    os.close(null)
+            except OSError:
+                pass
+            if fd == 1:
+                problem = "standard output is closed: nothing qa prints could arrive"
+    if sys.stderr is None:
+        sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False)
+    return problem
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `qa` command; returns the exit status."""
+    closed = _closed_stdio()
+    if closed or sys.stdout is None:
+        _error(closed or "standard output is closed: nothing qa prints could arrive")
+        return EXIT_USAGE
     _stdio_safe()
     try:
         try:
@@ -364,8 +463,21 @@ def main(argv: list[str] | None = None) -> int:
         # The reader went away (`qa ... | head -1`): stop quietly.
         _silence_stdout()
         return EXIT_PIPE
+    except TimeoutError as e:  # an OSError, but nothing to do with the output
+        return _internal_error(e)
     except OSError as e:  # most likely writing the answers failed: a full disk, a lost terminal
         _silence_stdout()
         _error(f"{e.filename}: {e.strerror or e}" if e.filename
                else f"cannot write the output: {e.strerror or e}")
         return EXIT_USAGE
+    except SystemExit as e:  # argparse's --help and --version: their output must arrive
+        code = e.code if isinstance(e.code, int) else EXIT_USAGE
+        try:
+            sys.stdout.flush()
+        except OSError as err:
+            _silence_stdout()
+            _error(f"cannot write the output: {err.strerror or err}")
+            return EXIT_USAGE
+        return code
+    except Exception as e:  # a bug: one line, not a traceback
+        return _internal_error(e)

@@ -1,4 +1,8 @@
-"""Follow-up questions: carry names and content words over from earlier turns of a chat."""
+"""Follow-up questions: the earlier turns of a chat, read with the question by the reader and
+searched with a few of their words.
+
+Only what the user asked and answers given as at least *likely* are carried forward: a wrong
+answer must not steer the next question (its words piled up over turns)."""
 
 from __future__ import annotations
 
@@ -10,6 +14,9 @@ from qa import question as qmod
 from qa import terms as terms_mod
 from qa.answer import Answer, Engine
 
+# An answer is carried forward (its names searched, its text read) only from this confidence
+# up: render's "likely".
+CARRIED_CONFIDENCE = 0.5
 # Weight of a carried term, relative to the follow-up's own words (1.0): low enough that the
 # words typed decide the ranking, high enough to pick among sentences they tie on.
 QUESTION_WEIGHT = 0.6  # content terms of the previous question
@@ -113,14 +120,29 @@ class Conversation:
         """Answer a question, with context from earlier turns when it is a follow-up."""
         return self.ask_turn(text, top).answer
 
+    def history(self) -> str | None:
+        """The earlier turns as the reader reads them, oldest first, back to the last standalone
+        question: each question, and its answer when it was given as at least likely."""
+        said: list[str] = []
+        for turn in reversed(self.turns):
+            a = turn.answer
+            if a.found and a.answer and a.confidence >= CARRIED_CONFIDENCE:
+                said.append(a.answer)
+            said.append(turn.question)
+            if not turn.followup:
+                break
+        return " ".join(reversed(said)) or None
+
     def ask_turn(self, text: str, top: int = 3, explain: bool = False) -> Turn:
         text = text.strip()
         followup = bool(self.turns) and is_followup(text)
-        asked, context = text, {}
+        asked, context, history = text, {}, None
         if followup:
             asked = self._borrow_type(text)
             context = self._scaled(self.context_terms(), own_content_terms(asked))
-        answer = self.engine.ask(asked, top=top, context=context or None, explain=explain)
+            history = self.history()
+        answer = self.engine.ask(asked, top=top, context=context or None, explain=explain,
+                                 history=history)
         if asked != text:
             answer = replace(answer, question=text)
         carried = tuple((t, w) for t, w in context.items() if t in answer.terms)
@@ -158,8 +180,9 @@ class Conversation:
         return f"{phrase} {rest}" if phrase else text
 
     def _answer_names(self, answer: Answer) -> tuple[str, ...]:
-        """Names (words the text never writes in lower case) in the short answer, rarest first."""
-        if not answer.found or not answer.answer:
+        """Names (words the text never writes in lower case) in the short answer, rarest first;
+        none from an answer given as less than likely."""
+        if not answer.found or not answer.answer or answer.confidence < CARRIED_CONFIDENCE:
             return ()
         index = self.engine.index
         names = {t.term for t in terms_mod.tokens(answer.answer)

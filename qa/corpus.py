@@ -18,21 +18,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from qa.errors import CorpusError
-
-# A file larger than this is refused rather than read whole into memory; split it instead.
-MAX_FILE_BYTES = 64 * 1024 * 1024
-# How much of the file start is checked for NUL bytes to call it binary.
-BINARY_PROBE_BYTES = 8192
-# Files are read in pieces of this size, so the limit holds whatever `stat` said.
-READ_CHUNK_BYTES = 1024 * 1024
-
-# The formats, by file name ending; a name with no ending is read as text.
-FORMATS = {".txt": "text", ".text": "text", ".rst": "text",
-           ".md": "markdown", ".markdown": "markdown",
-           ".html": "html", ".htm": "html", ".xhtml": "html",
-           ".pdf": "pdf"}
-CORPUS_SUFFIXES = tuple(FORMATS)
-STDIN_NAME = "stdin"
+from qa.source import (BINARY_PROBE_BYTES, CORPUS_SUFFIXES, FORMATS, HAS_WORD, MAX_FILE_BYTES,
+                       MAX_TOTAL_BYTES, READ_CHUNK_BYTES, STDIN_NAME, Extracted,
+                       Source, sniff_format)
 
 # Control characters (except tab and newline), DEL, C1 controls and bidi overrides become spaces:
 # one character for one, so offsets stay valid, and nothing reaches a terminal that could drive it.
@@ -75,7 +63,6 @@ BOILERPLATE = re.compile(
 BOILERPLATE_MAX_WORDS = 10
 # Stray markers at the start of a line ("<< The Crown", "• item", "## Title").
 LEADING_JUNK = re.compile(r"^[<>«»•·|*#=~_^\u2013\u2014-]+\s+")
-HAS_WORD = re.compile(r"[^\W_]")
 # A paragraph ends a sentence when its last mark is terminal punctuation, closing quotes aside.
 ENDS_SENTENCE = re.compile(r"""[.!?\u2026]["'\u201d\u2019\u00bb)\]]*$""")
 CONTINUES = re.compile(r"[,;:\u2013\u2014-]$")
@@ -84,6 +71,7 @@ HEADING_MAX_WORDS = 12
 SQUEEZE = re.compile(r"\s\s|[^\S ]")
 _SPACES = re.compile(r"\s+")
 _URL = re.compile(r"https?://", re.IGNORECASE)
+_OTHER_SCHEME = re.compile(r"([a-z][a-z0-9+.-]*)://", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -125,97 +113,67 @@ class Document:
         return bisect_right(self.pages, offset) if self.pages else None
 
 
-@dataclass(frozen=True)
-class Source:
-    """The bytes of one source and how to read them."""
-
-    name: str  # shown in citations: the file name (its path under a folder), the URL, "stdin"
-    path: str  # where it was read from: a file path, the URL, or "-"
-    format: str  # one of FORMATS' values
-    data: bytes = field(repr=False)
-    optional: bool = False  # found in a folder: skipped with a warning when it cannot be used
-
-
-@dataclass(frozen=True)
-class Extracted:
-    """What a format reader gives: the extracted text and where its parts are."""
-
-    text: str
-    # Paragraph spans in `text` for structured formats (Markdown, HTML), where the reader knows
-    # them; None for text that needs plain-text rules (blank lines, broken paragraphs rejoined).
-    blocks: list[tuple[int, int]] | None = None
-    sections: tuple[tuple[int, str], ...] = ()
-    pages: tuple[int, ...] = ()
-    title: str | None = None
-
-
-class BlockText:
-    """Extracted text built block by block: paragraphs (sentences come from these) and
-    headings (which name the section of the paragraphs after them), blank-line separated."""
-
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.size = 0
-        self.blocks: list[tuple[int, int]] = []
-        self.sections: list[tuple[int, str]] = []
-
-    def _add(self, text: str) -> int | None:
-        text = _SPACES.sub(" ", text).strip()
-        if not HAS_WORD.search(text):
-            return None
-        if self.parts:
-            self.parts.append("\n\n")
-            self.size += 2
-        start = self.size
-        self.parts.append(text)
-        self.size += len(text)
-        return start
-
-    def paragraph(self, text: str) -> None:
-        start = self._add(text)
-        if start is not None:
-            self.blocks.append((start, self.size))
-
-    def heading(self, text: str) -> None:
-        start = self._add(text)
-        if start is not None:
-            self.sections.append((start, self.parts[-1]))
-
-    def extracted(self, title: str | None = None) -> Extracted:
-        text = "".join(self.parts) + "\n" if self.parts else ""
-        return Extracted(text, self.blocks, tuple(self.sections), title=title)
-
-
 def is_url(raw: str) -> bool:
     return bool(_URL.match(raw))
 
 
-def decode(data: bytes) -> str:
-    """Bytes to text: UTF-8 (BOM or not), else Windows-1252, else Latin-1; newlines as '\\n'.
+# A file that is UTF-8 but for a few stray bytes (at most this share) is read as UTF-8, the
+# stray bytes replaced, and the reader told; more than that and it is another encoding.
+MAX_STRAY_SHARE = 0.001
+
+
+def decode(data: bytes, notes: list[str] | None = None) -> str:
+    """Bytes to text: UTF-8 (BOM or not; a few stray bytes replaced, said in `notes`), else
+    Windows-1252, else Latin-1; newlines as '\\n'.
 
     Not UTF-8 means Windows-1252 byte by byte, with the five bytes it leaves undefined read as
     Latin-1: a stray one of them no longer turns every curly quote into a C1 control.
     """
     try:
         text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1").translate(_CP1252_FROM_LATIN1)
+    except UnicodeDecodeError as e:
+        text = None
+        if e.start > 0 or len(data) > 1:
+            replaced = data.decode("utf-8-sig", errors="replace")
+            stray = replaced.count("\ufffd") - data.decode("utf-8-sig", "ignore").count("\ufffd")
+            if 0 < stray <= max(1, MAX_STRAY_SHARE * len(data)) and _mostly_multibyte_ok(data):
+                text = replaced
+                if notes is not None:
+                    notes.append(f"{stray} byte(s) are not UTF-8 and were replaced with \ufffd")
+        if text is None:
+            text = data.decode("latin-1").translate(_CP1252_FROM_LATIN1)
     # The same as Python's universal newlines, so offsets match `open(path).read()`.
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def _mostly_multibyte_ok(data: bytes) -> bool:
+    """Whether the data holds UTF-8 multi-byte characters or is plain ASCII but for the stray
+    bytes: text in Windows-1252 has high bytes that never pair up as UTF-8 does."""
+    valid = len(_UTF8_MULTIBYTE.findall(data))
+    high = sum(1 for b in data if b >= 0x80) if len(data) < 1 << 20 else \
+        len(data) - len(data.translate(None, bytes(range(0x80, 0x100))))
+    return valid * 2 >= high - valid  # most high bytes belong to well-formed characters
+
+
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}"
+                             rb"|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
 def refuse_binary(data: bytes, label: str) -> None:
-    """CorpusError for data with NUL bytes near its start: UTF-16 text, or not text at all."""
+    """CorpusError for data with NUL bytes near its start: UTF-16 or UTF-32 text, or not text
+    at all."""
     if b"\x00" in data[:BINARY_PROBE_BYTES]:
+        if data[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
+            raise CorpusError(f"{label}: is UTF-32 text: save it as UTF-8 and try again")
         if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
             raise CorpusError(f"{label}: is UTF-16 text: save it as UTF-8 and try again")
         raise CorpusError(f"{label}: looks like a binary file, not text")
 
 
-def decode_text(data: bytes, label: str) -> str:
-    """`decode`, after refusing binary and UTF-16 data with a message."""
+def decode_text(data: bytes, label: str, notes: list[str] | None = None) -> str:
+    """`decode`, after refusing binary, UTF-16 and UTF-32 data with a message."""
     refuse_binary(data, label)
-    return decode(data)
+    return decode(data, notes)
 
 
 def _over_limit(label: str) -> CorpusError:
@@ -299,42 +257,82 @@ def read_stdin() -> bytes:
             from None
 
 
-def sniff_format(name: str, data: bytes) -> str:
-    """The format by file name ending; a PDF or an HTML page is known by its first bytes too."""
-    if data[:5] == b"%PDF-":
-        return "pdf"
-    suffix = os.path.splitext(name)[1].lower()
-    if suffix in FORMATS:
-        return FORMATS[suffix]
-    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if head.startswith((b"<!doctype html", b"<html")):
-        return "html"
-    return "text"
-
-
 def walk_folder(folder: Path, onerror: Callable[[OSError], None] | None = None
-                ) -> tuple[list[Path], list[str]]:
-    """The readable-format files under a folder, sorted, and the endings of the others.
+                ) -> tuple[list[Path], list[str], int]:
+    """The readable-format files under a folder, sorted, the endings of the others, and how
+    many symlinks were passed over.
 
-    Hidden files and folders (".git") are passed over; symlinked folders are not followed.
+    Hidden files and folders (".git") are passed over. Symlinks met while walking are not
+    followed, to files or folders alike (as ripgrep does): a link inside a folder must not
+    bring in what lies outside it. The walk keeps its own stack: no recursion, so a folder
+    nested thousands deep is walked like any other.
     """
     files: list[Path] = []
     others: list[str] = []
-    for root, dirs, names in os.walk(folder, onerror=onerror):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for n in sorted(names):
-            if n.startswith("."):
+    links = 0
+    stack = [folder]
+    while stack:
+        here = stack.pop()
+        try:
+            with os.scandir(here) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as e:
+            if onerror:
+                onerror(e)
+            continue
+        subfolders = []
+        for entry in entries:
+            if entry.name.startswith("."):
                 continue
-            suffix = os.path.splitext(n)[1].lower()
+            try:
+                if entry.is_symlink():
+                    links += 1
+                    continue
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError as e:
+                if onerror:
+                    onerror(e)
+                continue
+            if is_dir:
+                subfolders.append(Path(entry.path))
+                continue
+            suffix = os.path.splitext(entry.name)[1].lower()
             if suffix in FORMATS or not suffix:
-                files.append(Path(root) / n)
+                files.append(Path(entry.path))
             else:
                 others.append(suffix)
-    return files, others
+        stack.extend(reversed(subfolders))  # the first subfolder is walked next: os.walk's order
+    return files, others, links
 
 
 def _suffix_list() -> str:
     return ", ".join(CORPUS_SUFFIXES)
+
+
+class _Budget:
+    """Files read once each (by device and inode, whatever the path's spelling), and the total
+    read kept under MAX_TOTAL_BYTES."""
+
+    def __init__(self) -> None:
+        self.seen: set[tuple[int, int]] = set()
+        self.total = 0
+
+    def first_time(self, path: str | os.PathLike[str]) -> bool:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return True  # reading it will say what is wrong
+        key = (st.st_dev, st.st_ino)
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        return True
+
+    def add(self, data: bytes) -> None:
+        self.total += len(data)
+        if self.total > MAX_TOTAL_BYTES:
+            raise CorpusError(f"the sources are over the {MAX_TOTAL_BYTES // 2**20} MB limit "
+                              "for all of them together: ask of fewer files at a time")
 
 
 def read_sources(paths: list[str], warn: Callable[[str], None] | None = None,
@@ -342,9 +340,10 @@ def read_sources(paths: list[str], warn: Callable[[str], None] | None = None,
                  stdin: bytes | None = None) -> list[Source]:
     """The bytes of every source: files, folders (every readable file under them), "-" for
     stdin (`stdin`, when already read), and web pages. A file named directly must be usable;
-    one found in a folder that is not gets one `warn` line and is skipped. CorpusError when
-    nothing usable is left."""
+    one found in a folder that is not gets one `warn` line and is skipped. A file named twice
+    (or met again in a folder) is read once. CorpusError when nothing usable is left."""
     sources: list[Source] = []
+    budget = _Budget()
     for raw in paths:
         if raw == "-":
             data = read_stdin() if stdin is None else stdin
@@ -353,12 +352,20 @@ def read_sources(paths: list[str], warn: Callable[[str], None] | None = None,
             from qa.fetch import fetch_page
 
             sources.append(fetch_page(raw, timeout=timeout, use_cache=use_cache, warn=warn))
+        elif (m := _OTHER_SCHEME.match(raw)) and not os.path.exists(raw):
+            raise CorpusError(f"{raw}: qa reads http:// and https:// pages, not "
+                              f"{m.group(1).lower()}:// addresses (download it, then name the "
+                              "file)")
         elif _is_dir(raw):
-            sources.extend(_folder_sources(Path(raw), raw, warn))
+            sources.extend(_folder_sources(Path(raw), raw, warn, budget))
+            continue
         else:
+            if not budget.first_time(raw):
+                continue
             data = read_bytes(raw)
             name = os.path.basename(raw.rstrip("/")) or raw
             sources.append(Source(name, raw, sniff_format(name, data), data))
+        budget.add(sources[-1].data)
     if not sources:
         raise CorpusError(f"{', '.join(paths)}: nothing usable to read "
                           f"(qa reads {_suffix_list()} and files with no ending)")
@@ -374,18 +381,27 @@ def _is_dir(raw: str) -> bool:
         return False
 
 
-def _folder_sources(folder: Path, raw: str, warn: Callable[[str], None] | None) -> list[Source]:
+def _folder_sources(folder: Path, raw: str, warn: Callable[[str], None] | None,
+                    budget: _Budget) -> list[Source]:
     def unreadable(e: OSError) -> None:
         if warn:
             warn(f"skipped {e.filename}: cannot list the folder: {e.strerror or e}")
 
-    files, others = walk_folder(folder, unreadable)
+    files, others, links = walk_folder(folder, unreadable)
+    if not files:
+        raise CorpusError(f"{raw}: folder has no files qa reads ({_suffix_list()}, or no "
+                          "ending)")
     if others and warn:
         endings = ", ".join(sorted(set(others)))
         warn(f"{raw}: skipped {len(others)} file(s) of other types ({endings}); qa reads "
              f"{_suffix_list()} and files with no ending")
+    if links and warn:
+        warn(f"{raw}: skipped {links} symlink(s) inside the folder (name a link on the command "
+             "line to read what it points to)")
     out = []
     for f in files:
+        if not budget.first_time(f):
+            continue
         name = f.relative_to(folder).as_posix()
         try:
             data = read_bytes(f)
@@ -393,9 +409,8 @@ def _folder_sources(folder: Path, raw: str, warn: Callable[[str], None] | None) 
             if warn:
                 warn(f"skipped {e}")
             continue
+        budget.add(data)
         out.append(Source(name, str(f), sniff_format(name, data), data, optional=True))
-    if not files and warn:
-        warn(f"{raw}: folder has no files qa reads ({_suffix_list()}, or no ending)")
     return out
 
 
@@ -410,17 +425,24 @@ def extract(source: Source) -> Extracted:
 
         refuse_binary(source.data, source.path)
         return html_text(source.data, source.path)
-    text = decode_text(source.data, source.path)
+    notes: list[str] = []
+    text = decode_text(source.data, source.path, notes)
+    notes = [f"{source.path}: {n}" for n in notes]
     if source.format == "markdown":
         from qa.markdown_text import markdown_text
 
-        return markdown_text(text)
-    return Extracted(text)
+        return replace(markdown_text(text), notes=tuple(notes))
+    return Extracted(text, notes=tuple(notes))
 
 
-def document_from_source(source: Source) -> Document:
-    """Read one source in its format and clean it; CorpusError with a reason if not usable."""
+def document_from_source(source: Source, warn: Callable[[str], None] | None = None
+                         ) -> Document:
+    """Read one source in its format and clean it; CorpusError with a reason if not usable.
+    `warn` hears what was odd about reading it (stray bytes, skipped pages)."""
     ex = extract(source)
+    if warn:
+        for note in ex.notes:
+            warn(note)
     doc = document_from_text(ex.text, source.name, source.path, blocks=ex.blocks)
     return replace(doc, title=ex.title, sections=ex.sections, pages=ex.pages)
 

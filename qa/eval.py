@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import stat
 import string
 import sys
 import time
@@ -26,7 +28,10 @@ from qa.sentences import Sentence
 
 JSONL, SQUAD = "jsonl", "squad"
 # The systems compared in one run, in table order.
-SYSTEMS = ("qa", "bm25 whitespace", "bm25 stemmed")
+# qa (ranker and reader), qa --fast (the lexical engine alone), and two plain BM25 baselines,
+# all in one run over the same sentences.
+SYSTEMS = ("qa", "qa --fast", "bm25 whitespace", "bm25 stemmed")
+ENGINES = ("qa", "qa --fast")
 # How many misses the table lists (--json lists them all).
 MAX_MISSES_SHOWN = 40
 
@@ -54,6 +59,12 @@ class GoldSet:
 
 def _read_text(path: Path) -> str:
     """A gold file's text, read with the corpus reader's bounds and messages."""
+    try:
+        if stat.S_ISFIFO(os.stat(path).st_mode):
+            raise GoldError(f"{path}: is a named pipe (FIFO), not a file: qa eval reads gold "
+                            "questions from a file (save them to one first)")
+    except OSError:
+        pass  # read_bytes says what is wrong
     try:
         data = read_bytes(path)
     except CorpusError as e:
@@ -458,78 +469,98 @@ def given_right(answer, q: GoldQuestion) -> bool:
     (the answer, or the evidence for a yes/no question) by holding a gold answer."""
     if q.impossible or not answer.found:
         return False
-    if answer.spans and answer.type != "evidence":
+    if answer.type == "span":
         return token_f1(answer.answer or "", q.answers) >= 0.5
     return bool(answer.hits) and sentence_right(q, answer.hits[0].sentence)
 
 
-def evaluate(gold: GoldSet, engine, k: int = 3) -> Report:
-    """Ask every gold question of the engine and of both baselines; tally the figures."""
+def evaluate(gold: GoldSet, engine, k: int = 3, chat: bool = False) -> Report:
+    """Ask every gold question of the engine, of the lexical engine alone (--fast) and of both
+    baselines; tally the figures. `chat`: the questions are asked in order as one
+    conversation (each with its predecessors), as `qa --chat` asks them."""
+    from qa import question as qmod
     from qa import terms as terms_mod
+    from qa.answer import Engine
 
     sentences = list(engine.index.sentences())
     baselines = {"bm25 whitespace": Baseline(sentences, whitespace_tokens),
                  "bm25 stemmed": Baseline(sentences, terms_mod.terms)}
-    tallies = {name: Tally(short_answers=(name == "qa")) for name in SYSTEMS}
+    engines = {"qa": engine, "qa --fast": Engine(engine.index, fast=True)}
+    if chat:
+        from qa.conversation import Conversation
+
+        engines = {name: Conversation(e) for name, e in engines.items()}
+    tallies = {name: Tally(short_answers=name in ENGINES) for name in SYSTEMS}
     misses: list[dict] = []
     seconds = 0.0
-    qa = tallies["qa"]
     for q in gold.questions:
-        t0 = time.perf_counter()
-        answer = engine.ask(q.question, top=max(k, 3))
-        seconds += time.perf_counter() - t0
-        ranked = {"qa": [h.sentence for h in answer.hits]}
+        asked = q.question[:qmod.MAX_QUESTION_CHARS]
+        answers = {}
+        for name, e in engines.items():
+            t0 = time.perf_counter()
+            answers[name] = e.ask(asked, top=max(k, 3))
+            if name == "qa":
+                seconds += time.perf_counter() - t0
+        ranked = {name: [h.sentence for h in a.hits] for name, a in answers.items()}
         for name, base in baselines.items():
             ranked[name] = base.rank(q.question, k)
         for name, tally in tallies.items():
             if q.impossible:
                 tally.unanswerable += 1
-                tally.abstained += name == "qa" and not answer.found
+                tally.abstained += name in answers and not answers[name].found
                 continue
             tally.answerable += 1
             tally.top1 += bool(ranked[name]) and sentence_right(q, ranked[name][0])
             tally.topk += any(sentence_right(q, s) for s in ranked[name][:k])
-        right = given_right(answer, q)
-        if answer.found:
-            qa.calibration.append((answer.confidence, right))
-            if answer.confidence >= CONFIDENT:
-                qa.confident_all += 1
-                qa.confident_right += right
-        if q.impossible:
-            if answer.found:
-                misses.append({"question": q.question, "miss": "answered an unanswerable question",
-                               "expected": None, "got": answer.answer,
-                               "confidence": round(answer.confidence, 3)})
-            continue
-        pred = answer.answer if answer.found else ""
-        qa.answered += answer.found
-        qa.exact += exact_match(pred, q.answers)
-        qa.f1 += token_f1(pred, q.answers)
-        span = best_span(answer) if answer.found else ""
-        qa.span_f1 += token_f1(span, q.answers)
-        qa.right += answer_right(pred, q.answers)
-        qa.confident += answer.found and answer.confidence >= CONFIDENT
-        top_right = bool(answer.hits) and sentence_right(q, answer.hits[0].sentence)
-        if not answer.found:
-            miss = "abstained"
-        elif not top_right:
-            miss = "wrong sentence"
-        elif not answer_right(pred, q.answers) and not answer_right(span, q.answers):
-            miss = "wrong short answer"
-        else:
-            continue
-        misses.append({"question": q.question, "miss": miss, "expected": list(q.answers),
-                       "got": pred or None, "confidence": round(answer.confidence, 3),
-                       "sentence": answer.hits[0].sentence.text if answer.hits else None})
+        for name, answer in answers.items():
+            miss = _score(tallies[name], q, answer)
+            if name == "qa" and miss is not None:
+                misses.append(miss)
     unplaced = sum(1 for q in gold.questions
                    if gold.format == SQUAD and not q.impossible and not q.spans)
     return Report(gold.path, gold.format, sorted({s.source for s in sentences}), len(sentences),
                   k, tallies, misses, seconds, unplaced)
 
 
+def _score(tally: Tally, q: GoldQuestion, answer) -> dict | None:
+    """Count one answer's figures; the miss it is (for the report), if any."""
+    right = given_right(answer, q)
+    if answer.found:
+        tally.calibration.append((answer.confidence, right))
+        if answer.confidence >= CONFIDENT:
+            tally.confident_all += 1
+            tally.confident_right += right
+    if q.impossible:
+        if answer.found:
+            return {"question": q.question, "miss": "answered an unanswerable question",
+                    "expected": None, "got": answer.answer,
+                    "confidence": round(answer.confidence, 3)}
+        return None
+    pred = answer.answer if answer.found else ""
+    tally.answered += answer.found
+    tally.exact += exact_match(pred, q.answers)
+    tally.f1 += token_f1(pred, q.answers)
+    span = best_span(answer) if answer.found else ""
+    tally.span_f1 += token_f1(span, q.answers)
+    tally.right += answer_right(pred, q.answers)
+    tally.confident += answer.found and answer.confidence >= CONFIDENT
+    top_right = bool(answer.hits) and sentence_right(q, answer.hits[0].sentence)
+    if not answer.found:
+        miss = "abstained"
+    elif not top_right:
+        miss = "wrong sentence"
+    elif not answer_right(pred, q.answers) and not answer_right(span, q.answers):
+        miss = "wrong short answer"
+    else:
+        return None
+    return {"question": q.question, "miss": miss, "expected": list(q.answers),
+            "got": pred or None, "confidence": round(answer.confidence, 3),
+            "sentence": answer.hits[0].sentence.text if answer.hits else None}
+
+
 def best_span(answer) -> str:
     """The span the answer states, or the one it highlights in its sentence."""
-    spans = answer.spans if answer.spans and answer.type != "evidence" else answer.highlight
+    spans = answer.spans or answer.highlight
     if not spans or not answer.hits:
         return answer.answer or ""
     text = answer.hits[0].sentence.text
@@ -580,11 +611,14 @@ def print_report(report: Report) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from qa.render import terminal_console
+    from qa.render import safe_line, terminal_console
 
     console = terminal_console()
     t = report.tallies["qa"]
-    table = Table(title=Text(f"{report.gold}: {t.answerable} answerable, {t.unanswerable} "
+    # Gold files are data: their names and questions are shown with escapes blanked, as
+    # every other mode shows text (an OSC 52 in a question must not reach the clipboard).
+    table = Table(title=Text(f"{safe_line(report.gold)}: {t.answerable} answerable, "
+                             f"{t.unanswerable} "
                              f"unanswerable, over {report.sentences} sentences"))
     table.add_column("metric")
     for name in SYSTEMS:
@@ -619,8 +653,9 @@ def print_report(report: Report) -> None:
         for m in report.misses[:MAX_MISSES_SHOWN]:
             expected = " | ".join(m["expected"]) if m["expected"] else "abstain"
             line = Text(f"- [{m['miss']}] ", style="red")
-            line.append(m["question"])
-            line.append(f"\n    expected: {expected}\n    got: {m['got']}", style="dim")
+            line.append(safe_line(m["question"]))
+            line.append(f"\n    expected: {safe_line(expected)}\n    got: "
+                        f"{safe_line(str(m['got']))}", style="dim")
             console.print(line)
         if len(report.misses) > MAX_MISSES_SHOWN:
             console.print(Text(f"… and {len(report.misses) - MAX_MISSES_SHOWN} more (--json "
@@ -630,6 +665,11 @@ def print_report(report: Report) -> None:
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):
         raise UsageError(f"eval: {message} (see 'qa eval --help')")
+
+    def _print_message(self, message: str, file=None) -> None:
+        # argparse drops write errors (help into a full disk exited 0): let them be seen
+        if message:
+            (file or sys.stderr).write(message)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -646,6 +686,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also report top-N sentence accuracy (default 3)")
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     p.add_argument("--no-cache", action="store_true", help="build the index afresh")
+    p.add_argument("--chat", action="store_true",
+                   help="ask each file's questions in order as one conversation (follow-ups "
+                        "read with the turns before them), as qa --chat does")
     return p
 
 
@@ -656,7 +699,7 @@ def main(argv: list[str]) -> int:
     report = None
     for gold in golds:
         engine, gold = build_engine(gold, args.corpus, use_cache=not args.no_cache)
-        one = evaluate(gold, engine, k=args.top)
+        one = evaluate(gold, engine, k=args.top, chat=args.chat)
         if report is None:
             report = one
         else:

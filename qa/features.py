@@ -1,11 +1,11 @@
-"""Named feature vectors for a (question, sentence) and a (question, span) pair."""
+"""Named feature vectors: a (question, sentence) pair for the ranker, a candidate for the
+combiner of ranker and reader, and an answer for the confidence models."""
 
 from __future__ import annotations
 
 import math
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
@@ -314,328 +314,52 @@ def _longest_run(a: tuple[str, ...], b: tuple[str, ...]) -> int:
     return best
 
 
-# ---- spans ----------------------------------------------------------------------------------
+# ---- the sentence chosen: ranker and reader together ----------------------------------------
 
-SPAN_KINDS = ("name", "noun", "number", "date", "verb", "predicate", "clause", "adjective",
-              "object", "pobj", "list", "rule")
-# Words that govern a phrase and say something of what it answers ("by" a person or a means,
-# "in" a place or a time, "to" a purpose); any other verb counts as "verb", else "other".
-GOVERNORS = ("by", "in", "on", "at", "from", "to", "of", "for", "with", "as", "since", "during",
-             "after", "before", "into", "about", "between", "than", "under", "through", "like",
-             "called", "named", "known", "verb", "other", "none")
-_TAG_GROUPS = {"PROPN": "propn", "NOUN": "noun", "NUM": "num", "VERB": "verb", "AUX": "verb",
-               "ADJ": "adj", "ADP": "adp", "DET": "det", "PRON": "pron"}
-TAG_GROUPS = ("propn", "noun", "num", "verb", "adj", "adp", "det", "pron", "other")
-LENGTHS = ("1", "2", "3", "4-5", "6-8", "9+")
-
-SPAN_BASE = (
-    "overlap share", "overlap any", "overlap all", "distance", "adjacent", "between anchors",
-    "before anchors", "after anchors", "anchors near", "length", "capitals", "digit", "year",
-    "month", "focus after", "focus inside", "focus head", "verb before", "verb after",
-    "in brackets", "after comma", "before comma", "position", "rule overlap",
-    "names new", "question name inside", "weighted proximity", "partial overlap",
-    "left in question", "right in question", "focus near", "order agrees", "order disagrees",
-    "same kind count", "sentence start", "governed by question verb",
-)
-# The word right after a span says what it is part of ("X of ...", "X, who ...", "X (...").
-RIGHT_WORDS = ("of", "and", "in", "to", "was", "is", "were", "are", ",", ".", "(", "who",
-               "which", "that", "for", "as", "by", "with", "on", "'s", "other")
-# Span features that mean something else for each question word ("a capitalised span" is good
-# for who, bad for when): crossed with it.
-_CROSSED = ("capitals", "digit", "year", "month", "overlap share", "distance", "after comma",
-            "in brackets", "focus after", "sentence start", "order agrees")
-SPAN_FEATURES = (SPAN_BASE
-                 + tuple(f"kind {k}" for k in SPAN_KINDS)
-                 + tuple(f"{w} x kind {k}" for w in qmod.WH for k in SPAN_KINDS)
-                 + tuple(f"{w} x gov {g}" for w in qmod.WH for g in GOVERNORS)
-                 + tuple(f"{w} x length {n}" for w in qmod.WH for n in LENGTHS)
-                 + tuple(f"{w} x first {g}" for w in qmod.WH for g in TAG_GROUPS)
-                 + tuple(f"{w} x last {g}" for w in qmod.WH for g in TAG_GROUPS)
-                 + tuple(f"{t} x kind {k}" for t in TYPES for k in SPAN_KINDS)
-                 + tuple(f"{w} x right {x}" for w in qmod.WH for x in RIGHT_WORDS)
-                 + tuple(f"{w} x {x}" for w in qmod.WH
-                         for x in _CROSSED))
-_SPAN_COL = {name: k for k, name in enumerate(SPAN_FEATURES)}
-_RIGHT = frozenset(RIGHT_WORDS)
+# Per candidate sentence, what the combiner weighs: the ranker's belief, and the reader's
+# (its best span there against its window's no-answer score, and that span's share of all the
+# spans and no-answer scores read for the question).
+COMBINER_FEATURES = ("ranker logprob", "read", "centre", "reader margin", "reader logprob",
+                     "reader margin x read")
+_COMB_COL = {name: k for k, name in enumerate(COMBINER_FEATURES)}
+# A margin or log-probability is clipped to this size: past it, nothing changes.
+CLIP = 20.0
 
 
-def _length_bucket(n: int) -> str:
-    return "1" if n <= 1 else "2" if n == 2 else "3" if n == 3 else "4-5" if n <= 5 \
-        else "6-8" if n <= 8 else "9+"
-
-
-def _sides_of_wh(q: qmod.Question) -> tuple[set[str], set[str]]:
-    """The question's content terms before its question word, and after it."""
-    at = next((t.start for t in q.tokens if t.word in terms_mod.QUESTION_WORDS), None)
-    if at is None:
-        return set(), set()
-    before = {t.term for t in q.tokens if t.term and t.start < at}
-    after = {t.term for t in q.tokens if t.term and t.start > at}
-    return before, after
-
-
-def _first_at_or_after(starts: list[int], pos: int) -> int:
-    from bisect import bisect_left
-
-    return bisect_left(starts, pos)
-
-
-@dataclass(frozen=True, eq=False)
-class _SpanTable:
-    """What span features need of one sentence and its spans, whatever the question."""
-
-    terms: tuple[str | None, ...]  # each tagger word's index term
-    a: np.ndarray  # first word of each span
-    b: np.ndarray  # one past its last word
-    base: np.ndarray  # SPAN_BASE rows with the question-independent columns filled in
-    categories: np.ndarray  # per span: [governor, length, first, last, right] as indices
-    kinds: np.ndarray  # per span: its SPAN_KINDS indices, padded with len(SPAN_KINDS)
-    content: np.ndarray  # per word: has an index term
-    n_content: np.ndarray  # per span: its words with an index term
-    last_content: np.ndarray  # per span: its last word with an index term (-1: none)
-    propn: np.ndarray  # per word: tagged PROPN
-    first: dict[str, int]  # per term: where it first stands
-    last: dict[str, int]  # per term: where it last stands
-
-
-_GOV_INDEX = {g: k for k, g in enumerate(GOVERNORS)}
-_LEN_INDEX = {n: k for k, n in enumerate(LENGTHS)}
-_TAG_INDEX = {g: k for k, g in enumerate(TAG_GROUPS)}
-_RIGHT_INDEX = {w: k for k, w in enumerate(RIGHT_WORDS)}
-_KIND_INDEX = {k: n for n, k in enumerate(SPAN_KINDS)}
-_STATIC = ("length", "capitals", "digit", "year", "month", "in brackets", "after comma",
-           "before comma", "position", "sentence start", "same kind count", "rule overlap")
-
-
-@lru_cache(maxsize=4096)
-def _span_table(text: str, spans: tuple) -> _SpanTable:
-    from bisect import bisect_left
-
-    from qa import tagger
-
-    toks = tagger.tagged(text)
-    terms = tuple(terms_mod.term_of(t.text) for t in toks)
-    starts = [t.start for t in toks]
-    n_tok = len(toks) or 1
-    kind_counts: dict[str, int] = {}
-    for sp in spans:
-        for k in sp.kinds:
-            kind_counts[k] = kind_counts.get(k, 0) + 1
-    rules = [(sp.start, sp.end) for sp in spans if "rule" in sp.kinds]
-    a_list, b_list, cats = [], [], []
-    static = np.zeros((len(spans), len(_STATIC)))
-    kinds = np.full((len(spans), max((len(sp.kinds) for sp in spans), default=0)),
-                    len(SPAN_KINDS))
-    for r, sp in enumerate(spans):
-        a = bisect_left(starts, sp.start)
-        b = max(a + 1, bisect_left(starts, sp.end))
-        a_list.append(a)
-        b_list.append(b)
-        piece = text[sp.start:sp.end]
-        words = piece.split()
-        before = text[:sp.start].rstrip()
-        static[r] = (math.log(b - a), sum(w[:1].isupper() for w in words) / len(words),
-                     bool(_DIGIT.search(piece)), bool(_YEAR.search(piece)),
-                     bool(_MONTH.search(piece)),
-                     before.endswith("(") and text[sp.end:sp.end + 1] == ")",
-                     before.endswith(","), text[sp.end:sp.end + 1] == ",", a / n_tok, a == 0,
-                     math.log(max(kind_counts[k] for k in sp.kinds)) if sp.kinds else 0.0,
-                     any(x < sp.end and sp.start < y for x, y in rules))
-        gov = sp.governor
-        if gov and gov not in _GOV_INDEX:
-            gov = "verb" if a and toks[a - 1].tag in ("VERB", "AUX") else "other"
-        right = toks[b].text.lower() if b < len(toks) else "."
-        first = _TAG_GROUPS.get(toks[a].tag, "other") if a < len(toks) else None
-        last = _TAG_GROUPS.get(toks[b - 1].tag, "other") if a < len(toks) else None
-        cats.append((_GOV_INDEX[gov or "none"], _LEN_INDEX[_length_bucket(b - a)],
-                     len(TAG_GROUPS) if first is None else _TAG_INDEX[first],
-                     len(TAG_GROUPS) if last is None else _TAG_INDEX[last],
-                     _RIGHT_INDEX[right if right in _RIGHT else "other"]))
-        kinds[r, :len(sp.kinds)] = [_KIND_INDEX[k] for k in sp.kinds]
-    a_arr = np.array(a_list, dtype=np.int64)
-    b_arr = np.array(b_list, dtype=np.int64)
-    base = np.zeros((len(spans), len(SPAN_BASE)))
-    base[:, _STATIC_COLS] = static
-    content = np.array([t is not None for t in terms], dtype=bool)
-    last_word = np.full(len(terms) + 1, -1)
-    for k in range(len(terms)):
-        last_word[k + 1] = k if content[k] else last_word[k]
-    first_at: dict[str, int] = {}
-    last_at: dict[str, int] = {}
-    for k, t in enumerate(terms):
-        if t:
-            first_at.setdefault(t, k)
-            last_at[t] = k
-    return _SpanTable(terms, a_arr, b_arr, base, np.array(cats, dtype=np.int64).reshape(-1, 5),
-                      kinds, content, _window(_prefix(content), a_arr, b_arr),
-                      last_word[np.clip(b_arr, 0, len(terms))],
-                      np.array([t.tag == "PROPN" for t in toks], dtype=bool), first_at, last_at)
-
-
-def _prefix(flags) -> np.ndarray:
-    out = np.zeros(len(flags) + 1)
-    np.cumsum(flags, out=out[1:])
+def combiner_features(ids: list[int], logits: np.ndarray, reading) -> np.ndarray:
+    """One row of COMBINER_FEATURES per candidate (ids, with the ranker's logits) from the
+    reader's reading of the question (qa.reader.Reading)."""
+    n = len(ids)
+    out = np.zeros((n, len(COMBINER_FEATURES)))
+    c = _COMB_COL
+    log_norm = float(np.logaddexp.reduce(logits)) if n else 0.0
+    out[:, c["ranker logprob"]] = np.maximum(logits - log_norm, -CLIP)
+    if reading is None or not len(reading.nulls):
+        out[:, c["reader logprob"]] = -CLIP
+        return out
+    where = {i: r for r, i in enumerate(ids)}
+    read = np.zeros(n, dtype=bool)
+    for first, last in reading.windows:
+        for i in range(first, last + 1):
+            if i in where:
+                read[where[i]] = True
+    for i in reading.centres:
+        if i in where:
+            out[where[i], c["centre"]] = 1.0
+    out[:, c["read"]] = read
+    total = float(np.logaddexp.reduce(np.concatenate(
+        [reading.nulls, [sp.score for sp in reading.spans]])))
+    margin = np.full(n, -CLIP)
+    logp = np.full(n, -CLIP)
+    for sp in reading.spans:  # best first: the first span seen in a sentence is its best
+        r = where.get(sp.sentence)
+        if r is not None and logp[r] == -CLIP:
+            margin[r] = float(np.clip(sp.score - reading.nulls[sp.window], -CLIP, CLIP))
+            logp[r] = max(sp.score - total, -CLIP)
+    out[:, c["reader margin"]] = np.where(read, margin, 0.0)
+    out[:, c["reader margin x read"]] = np.where(read, np.maximum(margin, 0.0), 0.0)
+    out[:, c["reader logprob"]] = logp
     return out
-
-
-def _window(prefix: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """How many flagged words in [lo, hi), per span, clipped to the sentence."""
-    n = len(prefix) - 1
-    return prefix[np.minimum(np.maximum(hi, 0), n)] - prefix[np.minimum(np.maximum(lo, 0), n)]
-
-
-@dataclass(frozen=True, eq=False)
-class SpanRows:
-    """SPAN_FEATURES rows of one sentence's spans, kept as what they are: a few dense columns
-    (SPAN_BASE) and, per row, the one-hot columns that are 1. A 1,284-wide matrix per sentence
-    costs more to fill than to score; `rows @ weights` scores without one, `dense()` makes it."""
-
-    base: np.ndarray  # n x len(SPAN_BASE)
-    hot: np.ndarray  # n x m columns set to 1.0 (_NONE: no column)
-    crossed: np.ndarray  # where this question word's copies of the _CROSSED columns go
-
-    def __len__(self) -> int:
-        return len(self.base)
-
-    def __matmul__(self, weights: np.ndarray) -> np.ndarray:
-        """rows @ weights, for a vector of weights or a matrix (a column per output)."""
-        padding = self.hot == _NONE
-        hot = weights[np.where(padding, 0, self.hot)]
-        hot[padding] = 0.0
-        return (self.base @ weights[:_N_BASE] + self.base[:, _CROSSED_COLS] @ weights[self.crossed]
-                + hot.sum(axis=1))
-
-    def dense(self) -> np.ndarray:
-        out = np.zeros((len(self), _NONE + 1))
-        out[:, :_N_BASE] = self.base
-        out[np.arange(len(self))[:, None], self.hot] = 1.0
-        out[:, self.crossed] = self.base[:, _CROSSED_COLS]
-        return out[:, :_NONE]
-
-    def __getitem__(self, k: int) -> np.ndarray:
-        """Row k, dense."""
-        k = range(len(self))[k]  # IndexError past the end
-        return SpanRows(self.base[k:k + 1], self.hot[k:k + 1], self.crossed).dense()[0]
-
-    def __iter__(self):
-        return iter(self.dense())
-
-
-def span_features(query: Query, text: str, spans: tuple) -> SpanRows:
-    """One row of SPAN_FEATURES per candidate span of one sentence (`spans` as
-    candidates.span_candidates gives them)."""
-    table = _span_table(text, spans)
-    q = query.question
-    terms, a, b = table.terms, table.a, table.b
-    n_tok = len(terms)
-    if not len(spans):
-        return SpanRows(np.zeros((0, _N_BASE)), np.zeros((0, 0), dtype=np.int64),
-                        _WH_CROSSED[q.wh])
-    out = table.base.copy()
-    col = _SPAN_COL
-    own = set(query.terms)
-    qwords = set(query.words)
-    content = table.content
-    is_own = np.array([t is not None and t in own for t in terms], dtype=bool)
-    overlaps = np.array([t is not None and (t in own or t in qwords) for t in terms], dtype=bool)
-    n_content = table.n_content
-    n_overlap = _window(_prefix(overlaps), a, b)
-    has = n_content > 0
-    share = np.divide(n_overlap, n_content, out=np.zeros(len(spans)), where=has)
-    out[:, col["overlap share"]] = share
-    out[:, col["overlap any"]] = has & (n_overlap > 0)
-    out[:, col["overlap all"]] = has & (n_overlap == n_content)
-    out[:, col["partial overlap"]] = has & (n_overlap > 0) & (n_overlap < n_content)
-    anchors = np.flatnonzero(is_own)
-    if len(anchors):
-        idf = dict(zip(query.terms, query.idf))
-        weights = np.array([idf.get(terms[k], 0.0) for k in anchors])
-        mass = float(weights.sum()) or 1.0
-        left = anchors[None, :] < a[:, None]
-        right = anchors[None, :] >= b[:, None]
-        outside = left | right
-        dist = np.where(left, a[:, None] - anchors[None, :], anchors[None, :] - b[:, None] + 1)
-        any_out = outside.any(axis=1)
-        d = np.where(outside, dist, 10 ** 9).min(axis=1)
-        out[:, col["distance"]] = np.where(any_out, np.log1p(np.minimum(d, 10 ** 8)), 0.0)
-        out[:, col["adjacent"]] = any_out & (d <= 1)
-        out[:, col["before anchors"]] = any_out & ~left.any(axis=1)
-        out[:, col["after anchors"]] = any_out & ~right.any(axis=1)
-        out[:, col["between anchors"]] = left.any(axis=1) & right.any(axis=1)
-        near = outside & (anchors[None, :] >= a[:, None] - 4) & (anchors[None, :] < b[:, None] + 4)
-        out[:, col["anchors near"]] = near.sum(axis=1) / len(anchors)
-        out[:, col["weighted proximity"]] = (np.where(outside, np.exp(-dist / 4), 0.0)
-                                             @ weights) / mass
-    if q.focus_term:
-        focus = np.array([t == q.focus_term for t in terms], dtype=bool)
-        fp = _prefix(focus)
-        out[:, col["focus after"]] = (b < n_tok) & focus[np.minimum(b, n_tok - 1)]
-        out[:, col["focus inside"]] = _window(fp, a, b) > 0
-        lc = table.last_content
-        out[:, col["focus head"]] = (lc >= a) & focus[np.maximum(lc, 0)]
-        out[:, col["focus near"]] = (_window(fp, a - 3, a) + _window(fp, b, b + 3)) > 0
-    if q.verb:
-        verb = np.array([t is not None and t == q.verb for t in terms], dtype=bool)
-        vp = _prefix(verb)
-        out[:, col["verb before"]] = _window(vp, a - 3, a) > 0
-        out[:, col["verb after"]] = _window(vp, b, b + 3) > 0
-        before1 = verb[np.maximum(a - 1, 0)] & (a > 0)
-        before2 = verb[np.maximum(a - 2, 0)] & (a > 1)
-        out[:, col["governed by question verb"]] = before1 | before2
-    names = set(q.names)
-    if names:
-        named = np.array([t is not None and t in names for t in terms], dtype=bool)
-        out[:, col["question name inside"]] = _window(_prefix(named), a, b) > 0
-    new_names = table.propn & np.array([t not in own for t in terms], dtype=bool)
-    out[:, col["names new"]] = _window(_prefix(new_names), a, b) > 0
-    out[:, col["left in question"]] = (a > 0) & is_own[np.maximum(a - 1, 0)]
-    out[:, col["right in question"]] = (b < n_tok) & is_own[np.minimum(b, n_tok - 1)]
-    before_wh, after_wh = _sides_of_wh(q)
-    sided = len(before_wh) + len(after_wh)
-    if sided:
-        first, last = table.first, table.last
-
-        def counts(side: set[str], pos: dict[str, int], lo: bool) -> np.ndarray:
-            ps = np.array([pos[t] for t in side if t in pos], dtype=np.int64)
-            if not len(ps):
-                return np.zeros(len(spans))
-            return ((ps[None, :] < a[:, None]) if lo else (ps[None, :] >= b[:, None])).sum(axis=1)
-        agree = counts(before_wh, first, True) + counts(after_wh, last, False)
-        disagree = counts(before_wh, last, False) + counts(after_wh, first, True)
-        out[:, col["order agrees"]] = agree / sided
-        out[:, col["order disagrees"]] = disagree / sided
-    wh, kinds, cats = q.wh, table.kinds, table.categories
-    hot = np.hstack([_KIND_COLS[kinds], _WH_KIND[wh][kinds], _TYPE_KIND[q.type][kinds],
-                     _WH_GOV[wh][cats[:, 0:1]], _WH_LEN[wh][cats[:, 1:2]],
-                     _WH_FIRST[wh][cats[:, 2:3]], _WH_LAST[wh][cats[:, 3:4]],
-                     _WH_RIGHT[wh][cats[:, 4:5]]])
-    return SpanRows(out, hot, _WH_CROSSED[wh])
-
-
-_N_BASE = len(SPAN_BASE)  # SPAN_FEATURES opens with SPAN_BASE
-_NONE = len(SPAN_FEATURES)  # the column a missing one-hot column points at (weight 0)
-
-
-def _hot(names: list[str]) -> np.ndarray:
-    """Column numbers, with _NONE last for the padding index len(names)."""
-    return np.array([_SPAN_COL[n] for n in names] + [_NONE])
-
-
-def _columns(template: str, values) -> dict[str, np.ndarray]:
-    return {w: _hot([template.format(w=w, x=x) for x in values]) for w in qmod.WH}
-
-
-_KIND_COLS = _hot([f"kind {k}" for k in SPAN_KINDS])
-_WH_KIND = _columns("{w} x kind {x}", SPAN_KINDS)
-_TYPE_KIND = {t: _hot([f"{t} x kind {k}" for k in SPAN_KINDS]) for t in TYPES}
-_WH_GOV = _columns("{w} x gov {x}", GOVERNORS)
-_WH_LEN = _columns("{w} x length {x}", LENGTHS)
-_WH_FIRST = _columns("{w} x first {x}", TAG_GROUPS)
-_WH_LAST = _columns("{w} x last {x}", TAG_GROUPS)
-_WH_RIGHT = _columns("{w} x right {x}", RIGHT_WORDS)
-_WH_CROSSED = {w: cols[:-1] for w, cols in _columns("{w} x {x}", _CROSSED).items()}
-_CROSSED_COLS = np.array([_SPAN_COL[x] for x in _CROSSED])
-_STATIC_COLS = np.array([_SPAN_COL[x] for x in _STATIC])
 
 
 # ---- confidence -----------------------------------------------------------------------------
@@ -646,29 +370,33 @@ _NEGATION = re.compile(r"\b(?:not|no|never|none|nor|neither|without|nothing|nobo
 # ("the largest" for "the smallest") and keeps every other word of its sentence.
 _SINGLING = re.compile(r"\b(?:most|least|first|last|only|best|worst|\w{3,}est)\b", re.IGNORECASE)
 
-CONFIDENCE_BASE = (
-    "sentence logprob", "sentence margin", "sentence logit", "span logprob", "span margin",
-    "joint margin", "first sentence chosen", "coverage", "missing idf", "window coverage",
-    "bm25 of ideal", "all matched", "name coverage", "number coverage", "negation mismatch",
-    "negation both", "singling missing", "missing in text", "missing from text",
-    "window missing", "names missing", "numbers missing", "question terms", "candidates",
-    "span length", "span overlap", "no span", "span mass", "agreement",
+LEXICAL_BASE = (
+    "sentence logprob", "sentence margin", "sentence logit", "first sentence chosen",
+    "coverage", "missing idf", "window coverage", "bm25 of ideal", "all matched",
+    "name coverage", "number coverage", "negation mismatch", "negation both",
+    "singling missing", "missing in text", "missing from text", "window missing",
+    "names missing", "numbers missing", "question terms", "candidates",
 )
-CONFIDENCE_FEATURES = (CONFIDENCE_BASE + tuple(f"wh {w}" for w in qmod.WH)
-                       + tuple(f"span {k}" for k in SPAN_KINDS))
-_CONF_COL = {name: k for k, name in enumerate(CONFIDENCE_FEATURES)}
+# What says how sure the lexical engine (--fast) is of its sentence: the ranker's margins, how
+# much of the question the sentence leaves out, and the marks of a question written to look
+# answerable.
+LEXICAL_FEATURES = LEXICAL_BASE + tuple(f"wh {w}" for w in qmod.WH)
+_LEX_COL = {name: k for k, name in enumerate(LEXICAL_FEATURES)}
 _SENT_COL = {name: k for k, name in enumerate(SENTENCE_FEATURES)}
+# And of the reader's answer: the same of its sentence, and the reader's own margins.
+READER_BASE = (
+    "combined logprob", "combined margin", "reader margin", "reader logprob", "null margin",
+    "no span", "span words", "span agreement", "windows read", "answer in question",
+)
+CONFIDENCE_FEATURES = LEXICAL_FEATURES + READER_BASE
+_CONF_COL = {name: k for k, name in enumerate(CONFIDENCE_FEATURES)}
 
 
-def confidence_features(index: Index, query: Query, info: SentenceCache, sentence: int,
-                        sentence_row: np.ndarray, logits: np.ndarray, rank: int,
-                        span_logprob: float | None, span_margin: float, joint_margin: float,
-                        span_row: np.ndarray | None, span_kinds: frozenset[str],
-                        span_mass: float = 0.0, agreement: float = 0.0) -> np.ndarray:
-    """What says how sure the answer is: the models' margins, how much of the question the
-    sentence leaves out, and the marks of a question written to look answerable."""
-    row = np.zeros(len(CONFIDENCE_FEATURES))
-    c = _CONF_COL
+def lexical_confidence(index: Index, query: Query, info: SentenceCache, sentence: int,
+                       sentence_row: np.ndarray, logits: np.ndarray, rank: int) -> np.ndarray:
+    """One row of LEXICAL_FEATURES for the sentence at `rank` among the candidates."""
+    row = np.zeros(len(LEXICAL_FEATURES))
+    c = _LEX_COL
     q = query.question
     top = np.sort(logits)[::-1]
     log_norm = float(top[0] + np.log(np.exp(logits - top[0]).sum()))
@@ -676,12 +404,6 @@ def confidence_features(index: Index, query: Query, info: SentenceCache, sentenc
     row[c["sentence margin"]] = float(top[0] - top[1]) if len(top) > 1 else 5.0
     row[c["sentence logit"]] = float(logits[rank])
     row[c["first sentence chosen"]] = float(logits[rank] >= top[0])
-    if span_logprob is None:
-        row[c["no span"]] = 1.0
-    else:
-        row[c["span logprob"]] = span_logprob
-        row[c["span margin"]] = span_margin
-        row[c["joint margin"]] = joint_margin
     for name in ("coverage", "missing idf", "window coverage", "bm25 of ideal", "all matched",
                  "name coverage", "number coverage"):
         row[c[name]] = sentence_row[_SENT_COL[name]]
@@ -705,12 +427,45 @@ def confidence_features(index: Index, query: Query, info: SentenceCache, sentenc
     row[c["numbers missing"]] = sum(1 for t in q.numbers if t not in near)
     row[c["question terms"]] = math.log1p(len(main))
     row[c["candidates"]] = math.log1p(len(logits))
-    row[c["span mass"]] = span_mass
-    row[c["agreement"]] = agreement
-    if span_row is not None:
-        row[c["span length"]] = span_row[_SPAN_COL["length"]]
-        row[c["span overlap"]] = span_row[_SPAN_COL["overlap share"]]
     row[c[f"wh {q.wh}"]] = 1.0
-    for k in span_kinds:
-        row[c[f"span {k}"]] = 1.0
+    return row
+
+
+def answer_confidence(lexical: np.ndarray, combined: np.ndarray, rank: int, reading, span,
+                      span_text: str, question: str, agreement: float) -> np.ndarray:
+    """One row of CONFIDENCE_FEATURES: the lexical row of the sentence chosen (at `rank` among
+    the candidates, `combined` their combiner scores), and the reader's evidence for its span
+    (qa.reader.Span, or None when it proposed none there; `agreement`: the share of the
+    reading's probability on spans that say what it says)."""
+    row = np.zeros(len(CONFIDENCE_FEATURES))
+    c = _CONF_COL
+    row[:len(LEXICAL_FEATURES)] = lexical
+    log_norm = float(np.logaddexp.reduce(combined))
+    row[c["combined logprob"]] = float(combined[rank]) - log_norm
+    others = np.delete(combined, rank)
+    row[c["combined margin"]] = min(float(combined[rank] - others.max()), CLIP) \
+        if len(others) else 5.0
+    n_windows = len(reading.nulls) if reading is not None else 0
+    row[c["windows read"]] = n_windows
+    if reading is not None and n_windows:
+        best_in = {}
+        for sp in reading.spans:
+            best_in.setdefault(sp.window, sp.score)
+        row[c["null margin"]] = float(np.clip(max(reading.nulls[w] - best_in.get(w, -CLIP)
+                                                  for w in range(n_windows)), -CLIP, CLIP))
+    if span is None:
+        row[c["no span"]] = 1.0
+        row[c["reader logprob"]] = -CLIP
+        return row
+    total = float(np.logaddexp.reduce(np.concatenate(
+        [reading.nulls, [sp.score for sp in reading.spans]])))
+    row[c["reader margin"]] = float(np.clip(span.score - reading.nulls[span.window], -CLIP, CLIP))
+    row[c["reader logprob"]] = max(span.score - total, -CLIP)
+    row[c["span words"]] = math.log1p(len(span_text.split()))
+    row[c["span agreement"]] = agreement
+    asked = {t.word for t in terms_mod.tokens(question)}
+    content = [w for w in (t.word for t in terms_mod.tokens(span_text))
+               if w not in terms_mod.STOPWORDS]
+    row[c["answer in question"]] = (sum(w in asked for w in content) / len(content)
+                                    if content else 1.0)
     return row

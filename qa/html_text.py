@@ -5,54 +5,91 @@ from __future__ import annotations
 
 import logging
 
-from qa.corpus import BlockText, Extracted
+from qa.source import CELL_SEPARATOR, BlockText, Extracted, named_cells
 from qa.errors import CorpusError
 
-# Cells of a table row are joined with this, so a row reads as one sentence.
-CELL_SEPARATOR = "; "
 # Elements of trafilatura's output that hold no prose (code) or that are read on their own.
 _SKIP_IN_TEXT = frozenset({"list", "table", "code", "graphic"})
 
 
 def _text(el) -> str:
-    """The words of an element, nested lists and tables left to be read on their own."""
-    parts = [el.text or ""]
-    for child in el:
-        if child.tag == "lb":
-            parts.append(" ")
-        elif child.tag not in _SKIP_IN_TEXT:
-            parts.append(_text(child))
-        parts.append(child.tail or "")
+    """The words of an element, nested lists and tables left to be read on their own; walked
+    with a stack of its own, so any depth of nesting reads."""
+    parts: list[str] = []
+    stack: list = [("el", el)]
+    while stack:
+        kind, node = stack.pop()
+        if kind == "str":
+            parts.append(node)
+            continue
+        parts.append(node.text or "")
+        after = []
+        for child in node:
+            if child.tag == "lb":
+                after.append(("str", " "))
+            elif child.tag not in _SKIP_IN_TEXT:
+                after.append(("el", child))
+            after.append(("str", child.tail or ""))
+        stack.extend(reversed(after))
     return "".join(parts)
 
 
+def _lists_in(el):
+    """The lists inside an element that are not inside another list within it, in order."""
+    stack = list(reversed(list(el)))
+    while stack:
+        node = stack.pop()
+        if node.tag == "list":
+            yield node
+        else:
+            stack.extend(reversed(list(node)))
+
+
 def _read_list(lst, out: BlockText) -> None:
-    for item in lst.iterchildren("item"):
-        out.paragraph(_text(item))
-        for nested in item.iter("list"):
-            if nested is not item:
-                _read_list(nested, out)
+    """Each item once, its nested lists after it: every element's text is read once."""
+    stack = [lst]
+    while stack:
+        current = stack.pop()
+        nested_after = []
+        for item in current.iterchildren("item"):
+            out.paragraph(_text(item))
+            # items of this list first, then the lists nested in them, in document order
+            nested_after.extend(_lists_in(item))
+        stack.extend(reversed(nested_after))
+
+
+def _table(table, out: BlockText) -> None:
+    """One sentence per row, each cell named by its column's heading ("Venue: Hall B; cost:
+    400 EUR"); a heading row gives no sentence of its own."""
+    header: list[str] | None = None
+    for row in table.iter("row"):
+        cells = [" ".join(_text(cell).split()) for cell in row.iterchildren("cell")]
+        is_head = any(cell.get("role") == "head" for cell in row.iterchildren("cell"))
+        if is_head and header is None:
+            header = cells
+            continue
+        out.paragraph(CELL_SEPARATOR.join(named_cells(header, cells)))
 
 
 def _read(el, out: BlockText) -> None:
     """Blocks of trafilatura's XML body, in document order."""
-    for child in el:
+    stack = list(reversed(list(el)))
+    while stack:
+        child = stack.pop()
         tag = child.tag
         if tag == "head":
             out.heading(_text(child))
         elif tag == "list":
             _read_list(child, out)
         elif tag == "table":
-            for row in child.iter("row"):
-                out.paragraph(CELL_SEPARATOR.join(
-                    _text(cell).strip() for cell in row.iterchildren("cell")))
+            _table(child, out)
         elif tag in ("code", "graphic"):
             continue
         elif tag in ("p", "quote") and not any(c.tag in ("p", "list", "table", "head")
                                                 for c in child):
             out.paragraph(_text(child))
         else:
-            _read(child, out)
+            stack.extend(reversed(list(child)))
 
 
 def html_text(data: bytes, label: str) -> Extracted:

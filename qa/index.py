@@ -26,7 +26,7 @@ B = 0.5
 # rank_bm25 floors a negative IDF (a term in over half the sentences) at EPSILON x mean IDF.
 EPSILON = 0.25
 # Bump when the cache layout or anything that changes the index content changes.
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5
 
 _LOWER_WORD = re.compile(r"(?<![\w'-])[a-z]{3,}(?![\w'-])")
 # The words of terms.WORD, or a newline: the end of a sentence in a chunk of joined sentences.
@@ -139,6 +139,23 @@ class Index:
     def idf_of(self, term: str) -> float:
         t = self.vocab.get(term)
         return float(self.idf[t]) if t is not None else 0.0
+
+    @cached_property
+    def heading_terms(self) -> dict[str, tuple[int, ...]]:
+        """Each term of a heading -> the sections (numbers in `sections`) it heads."""
+        out: dict[str, list[int]] = {}
+        for k, heading in enumerate(self.sections):
+            for t in dict.fromkeys(terms_mod.terms(heading)):
+                out.setdefault(t, []).append(k)
+        return {t: tuple(ks) for t, ks in out.items()}
+
+    def section_members(self, k: int) -> np.ndarray:
+        """The sentences under section k's heading."""
+        cache = self.__dict__.setdefault("_members", {})
+        if k not in cache:
+            ids = self.section_ids
+            cache[k] = np.flatnonzero(ids == k) if ids is not None else np.zeros(0, np.int64)
+        return cache[k]
 
     def neighbours(self, i: int, radius: int = 1) -> range:
         """Sentences around i from the same source."""
@@ -366,29 +383,9 @@ def load_index(path: Path, key: str | None = None) -> Index | None:
             word_term_ids, word_term_counts = z["word_term_ids"], z["word_term_counts"]
     except Exception:  # any damage at all means: rebuild
         return None
-    n, vocab_list = len(arrays["doc_len"]), strings["vocab"]
-    per_sentence = ("source_ids", "starts", "ends", "paragraphs", "section_ids", "pages")
-    per_term = ("surfaces", "df", "idf", "lowercase")
-    if (n == 0 or any(len(arrays[k]) != n for k in per_sentence)
-            or len(arrays["text_offsets"]) != n + 1 or int(arrays["text_offsets"][-1]) != len(texts)
-            or np.any(np.diff(arrays["text_offsets"]) < 0)
-            or len(strings["titles"]) != len(strings["sources"])
-            or int(arrays["source_ids"][0]) != 0 or np.any(np.diff(arrays["source_ids"]) < 0)
-            or int(arrays["source_ids"][-1]) >= len(strings["sources"])
-            or int(arrays["section_ids"].min()) < -1
-            or int(arrays["section_ids"].max()) >= len(strings["sections"])
-            or len(arrays["ptr"]) != len(vocab_list) + 1
-            or any(len(strings[k] if k in strings else arrays[k]) != len(vocab_list)
-                   for k in per_term)
-            or not int(arrays["ptr"][-1]) == len(arrays["docs"]) == len(arrays["weights"])
-            == len(arrays["tf"])
-            or (len(arrays["docs"]) and (int(arrays["docs"].min()) < 0
-                                         or int(arrays["docs"].max()) >= n))
-            or len(word_term_counts) != len(strings["words"])
-            or int(word_term_counts.sum()) != len(word_term_ids)
-            or (len(word_term_ids) and (int(word_term_ids.min()) < 0
-                                        or int(word_term_ids.max()) >= len(vocab_list)))):
+    if not _valid(meta, arrays, strings, texts, word_term_ids, word_term_counts):
         return None
+    vocab_list = strings["vocab"]
     flat = iter([vocab_list[t] for t in word_term_ids.tolist()])
     word_terms = {w: tuple(islice(flat, c))
                   for w, c in zip(strings["words"], word_term_counts.tolist())}
@@ -397,6 +394,68 @@ def load_index(path: Path, key: str | None = None) -> Index | None:
                  texts=texts, vocab={t: i for i, t in enumerate(vocab_list)},
                  surfaces=tuple(strings["surfaces"]), avgdl=float(meta[1]), k1=float(meta[2]),
                  b=float(meta[3]), word_terms=word_terms, **arrays)
+
+
+_INTEGER_ARRAYS = ("text_offsets", "source_ids", "starts", "ends", "paragraphs", "df", "ptr",
+                   "docs", "tf", "doc_len", "section_ids", "pages")
+
+
+def _valid(meta, arrays, strings, texts, word_term_ids, word_term_counts) -> bool:
+    """Whether a cached index is whole and sane: lengths that agree, integers where integers
+    belong, offsets and ids in range and in order, postings sorted, weights finite. Anything
+    else (a damaged or crafted entry) is rebuilt rather than trusted."""
+    try:
+        n, vocab_list = len(arrays["doc_len"]), strings["vocab"]
+        if any(arrays[k].ndim != 1 or arrays[k].dtype.kind not in "iu" for k in _INTEGER_ARRAYS) \
+                or any(a.dtype.kind != "f" or a.ndim != 1
+                       for a in (arrays["idf"], arrays["weights"])) \
+                or arrays["lowercase"].dtype != np.bool_ \
+                or word_term_ids.dtype.kind not in "iu" or word_term_counts.dtype.kind not in "iu":
+            return False
+        if not (np.all(np.isfinite(meta[1:4])) and float(meta[1]) > 0 and float(meta[2]) > 0
+                and 0 <= float(meta[3]) <= 1):
+            return False
+        per_sentence = ("source_ids", "starts", "ends", "paragraphs", "section_ids", "pages")
+        per_term = ("surfaces", "df", "idf", "lowercase")
+        ptr, docs = arrays["ptr"], arrays["docs"]
+        ok = not (n == 0 or any(len(arrays[k]) != n for k in per_sentence)
+                  or len(arrays["text_offsets"]) != n + 1
+                  or int(arrays["text_offsets"][0]) != 0
+                  or int(arrays["text_offsets"][-1]) != len(texts)
+                  or np.any(np.diff(arrays["text_offsets"]) < 0)
+                  or int(arrays["starts"].min()) < 0
+                  or np.any(arrays["ends"] < arrays["starts"])
+                  or int(arrays["paragraphs"].min()) < 0
+                  or np.any(np.diff(arrays["paragraphs"]) < 0)
+                  or int(arrays["pages"].min()) < 0 or int(arrays["doc_len"].min()) < 0
+                  or len(strings["titles"]) != len(strings["sources"])
+                  or int(arrays["source_ids"][0]) != 0 or np.any(np.diff(arrays["source_ids"]) < 0)
+                  or int(arrays["source_ids"][-1]) >= len(strings["sources"])
+                  or int(arrays["section_ids"].min()) < -1
+                  or int(arrays["section_ids"].max()) >= len(strings["sections"])
+                  or len(ptr) != len(vocab_list) + 1 or int(ptr[0]) != 0
+                  or np.any(np.diff(ptr) < 0) or np.any(np.diff(ptr) != arrays["df"])
+                  or any(len(strings[k] if k in strings else arrays[k]) != len(vocab_list)
+                         for k in per_term)
+                  or not int(ptr[-1]) == len(docs) == len(arrays["weights"]) == len(arrays["tf"])
+                  or (len(docs) and (int(docs.min()) < 0 or int(docs.max()) >= n
+                                     or int(arrays["tf"].min()) < 1))
+                  or not np.all(np.isfinite(arrays["weights"]))
+                  or not np.all(np.isfinite(arrays["idf"]))
+                  or len(word_term_counts) != len(strings["words"])
+                  or (len(word_term_counts) and int(word_term_counts.min()) < 0)
+                  or int(word_term_counts.sum()) != len(word_term_ids)
+                  or (len(word_term_ids) and (int(word_term_ids.min()) < 0
+                                              or int(word_term_ids.max()) >= len(vocab_list))))
+        if ok and len(docs) > 1:
+            # each term's sentences in increasing order (a term's postings start at ptr[t])
+            rising = np.diff(docs.astype(np.int64)) > 0
+            starts_term = np.zeros(len(docs), dtype=bool)
+            starts_term[ptr[:-1][np.diff(ptr) > 0]] = True
+            ok = bool(np.all(rising | starts_term[1:]))
+        return ok
+    except (KeyError, ValueError, TypeError, IndexError):
+        return False
 
 
 def _where(paths: list[str]) -> list[str]:
@@ -426,7 +485,7 @@ def open_index(paths: list[str], use_cache: bool = True, progress: Progress | No
             if progress:
                 progress("waiting for another qa building this index", 0, 0)
 
-        with cache.build_lock(path, on_wait=waiting):
+        with cache.build_lock(path, on_wait=waiting, on_long_wait=warn):
             cached = load_index(path, key)  # built by the process we waited for
             if cached is None:
                 index = _build(sources, progress, warn)
@@ -454,7 +513,7 @@ def _build(sources: list, progress: Progress | None, warn: Warn | None) -> Index
             progress("reading", k, len(sources))
         sources[k] = None  # the bytes are hashed already: let them go as we extract
         try:
-            docs.append(document_from_source(source))
+            docs.append(document_from_source(source, warn))
         except CorpusError as e:
             if not source.optional:
                 raise

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import re
 
-from qa.corpus import BlockText, Extracted
+from qa.source import CELL_SEPARATOR, BlockText, Extracted, named_cells
 
 # YAML front matter ("---\ntitle: x\n---") at the very start is metadata, not prose.
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n[\w-]+[ \t]*:.*?\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)",
                            re.DOTALL)
-# Cells of a table row are joined with this, so a row reads as one sentence.
-CELL_SEPARATOR = "; "
 
 
 def _inline_text(children) -> str:
@@ -33,6 +31,8 @@ def markdown_text(source: str) -> Extracted:
     tokens = MarkdownIt("commonmark").enable("table").parse(_FRONT_MATTER.sub("", source))
     out = BlockText()
     row: list[str] | None = None
+    header: list[str] | None = None
+    in_head = False
     for k, tok in enumerate(tokens):
         if tok.type == "inline":
             text = _inline_text(tok.children)
@@ -40,12 +40,21 @@ def markdown_text(source: str) -> Extracted:
             if opener == "heading_open":
                 out.heading(text)
             elif row is not None:
-                row.append(text.strip())
+                row.append(" ".join(text.split()))
             else:
                 out.paragraph(text)
+        elif tok.type == "table_open":
+            header = None
+        elif tok.type in ("thead_open", "thead_close"):
+            in_head = tok.type == "thead_open"
         elif tok.type == "tr_open":
             row = []
         elif tok.type == "tr_close" and row is not None:
-            out.paragraph(CELL_SEPARATOR.join(c for c in row if c))
+            # The heading row names the columns of every row after it (no sentence of its own).
+            if in_head:
+                header = row
+            else:
+                out.paragraph(CELL_SEPARATOR.join(named_cells(header, row)))
             row = None
     return out.extracted()
+

@@ -20,6 +20,9 @@ _NOUN_DATE = r"(?:years?|dates?|days?|months?|time|decades?|centur(?:y|ies)|peri
 _KIND_OF = re.compile(r"\bwhat (?:kind|kinds|type|types|sort|sorts|style|form) of ([a-z]+)")
 # A question after a span of time ("what years does it cover") rather than a moment.
 RANGE = "range"
+# Longer questions are cut to this many characters in every mode (nobody types more; BM25 and
+# the reader need less, and a 500,000-word question must not take minutes).
+MAX_QUESTION_CHARS = 2000
 _ASKS_RANGE = re.compile(r"\b(?:years|period|span|decades|centuries|months|dates)\b")
 # Keywords without a question word that end in a type noun: "signing date", "station location",
 # "ceremony format".

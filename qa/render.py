@@ -64,12 +64,27 @@ def terminal_console(no_color: bool = False, stderr: bool = False) -> Console:
     import os
     import sys
 
+    plain = no_color or os.environ.get("NO_COLOR", "") != ""
+    return _Console(file=_TrimmedLines(sys.stderr if stderr else sys.stdout),
+                    color_system=None if plain else "auto", no_color=plain or None,
+                    highlight=False, emoji=False, markup=False)
+
+
+def _console_class():
     from rich.console import Console
 
-    plain = no_color or os.environ.get("NO_COLOR", "") != ""
-    return Console(file=_TrimmedLines(sys.stderr if stderr else sys.stdout),
-                   color_system=None if plain else "auto", no_color=plain or None,
-                   highlight=False, emoji=False, markup=False)
+    class QAConsole(Console):
+        """rich's Console, but a reader that went away is BrokenPipeError for the CLI to
+        answer (exit 141, as elsewhere), not rich's own SystemExit(1)."""
+
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError
+
+    return QAConsole
+
+
+def _Console(**kwargs) -> Console:
+    return _console_class()(**kwargs)
 
 
 class BuildProgress:
@@ -142,8 +157,7 @@ def source_label(s: Sentence) -> str:
     where = safe_name(s.source)
     if s.title:
         where += f' "{safe_line(s.title)}"'
-    if s.section and s.section != s.title:  # a page's first heading is often its title
-        where += f', section "{safe_line(s.section)}"'
+    where += _section_of(s)  # a page's first heading is often its title: not repeated
     if s.page:
         where += f", page {s.page}"
     return where
@@ -155,10 +169,16 @@ def citation(s: Sentence) -> str:
     return f"{source_label(s)}, sentence {s.number_in_source}, chars {s.start}-{s.end}"
 
 
+def _section_of(s: Sentence) -> str:
+    """', section "Budget"' for a sentence under a heading (not a page's title), else ""."""
+    return f', section "{safe_line(s.section)}"' if s.section and s.section != s.title else ""
+
+
 def lead_label(s: Sentence) -> str:
-    """A lead's source and number, short: "notes.md, sentence 6" (with the page of a PDF)."""
+    """A lead's source and number, short: 'notes.md, section "Budget", sentence 6' (with the
+    page of a PDF)."""
     page = f", page {s.page}" if s.page else ""
-    return f"{safe_name(s.source)}{page}, sentence {s.number_in_source}"
+    return f"{safe_name(s.source)}{_section_of(s)}{page}, sentence {s.number_in_source}"
 
 
 def sentence_ref(s: Sentence) -> str:
@@ -197,13 +217,23 @@ def _bracketed(text: str, spans: tuple[tuple[int, int], ...]) -> str:
     return "".join(out) + safe(text[last:])
 
 
+SEARCHED = "searched for: "
+
+
+def searched_for(answer: Answer, searched: str | None = None) -> str | None:
+    """One line of what was searched besides the words as typed: the typos corrected
+    ("Memorandun → memorandum") and the words a follow-up carried ("when talk + Savelyev")."""
+    parts = ([corrections(answer)] if answer.corrections else []) \
+        + ([safe_line(searched)] if searched else [])
+    return "; ".join(parts) or None
+
+
 def plain(answer: Answer, echo_question: bool = False, searched: str | None = None) -> str:
     """The answer as plain text for pipes and files; `searched` is what a follow-up added."""
     lines = [f"Q: {safe_line(answer.question)}"] if echo_question else []
-    if searched:
-        lines.append(f"searched: {safe_line(searched)}")
-    if answer.corrections:
-        lines.append(f"Searched for: {corrections(answer)}")
+    also = searched_for(answer, searched)
+    if also:
+        lines.append(SEARCHED.capitalize() + also)
     if answer.found:
         best = answer.hits[0]
         if answer.highlight:
@@ -249,14 +279,15 @@ def _highlight(text: str, matched: tuple[str, ...], spans: tuple[tuple[int, int]
     return out
 
 
-def rich_answer(answer: Answer, console: Console) -> None:
-    """Print the answer: short answer, its sentence highlighted, citation, further leads."""
+def rich_answer(answer: Answer, console: Console, searched: str | None = None) -> None:
+    """Print the answer: short answer, its sentence highlighted, citation, further leads;
+    `searched` is what a follow-up added."""
     from rich.padding import Padding
     from rich.text import Text
 
-    if answer.corrections:
-        console.print(Text("searched for: ", style="dim")
-                      + Text(corrections(answer), style="italic"))
+    also = searched_for(answer, searched)
+    if also:
+        console.print(Text(SEARCHED, style="dim") + Text(also, style="italic"))
     if answer.found:
         best = answer.hits[0]
         if answer.highlight:
@@ -283,6 +314,9 @@ def rich_answer(answer: Answer, console: Console) -> None:
     if rest:
         console.print(Text(title, style="dim italic"))
         for h in rest:
-            line = Text(f"  {chance(h.score):>4}  {sentence_ref(h.sentence)}  ", style="dim")
+            section = f" ({safe_line(h.sentence.section)})" \
+                if h.sentence.section and h.sentence.section != h.sentence.title else ""
+            line = Text(f"  {chance(h.score):>4}  {sentence_ref(h.sentence)}{section}  ",
+                        style="dim")
             line.append(Text(safe(_shorten(h.sentence.text)), style="dim"))
             console.print(line, no_wrap=True, overflow="ellipsis")  # one line, cut to the width

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import errno
 import os
 import re
 import stat
@@ -30,10 +31,9 @@ from qa import render
 from qa import terms as terms_mod
 from qa.answer import Engine
 from qa.conversation import Conversation, Turn
+from qa.question import MAX_QUESTION_CHARS
 from qa.errors import QAError, UsageError
 
-# Longer input is cut: typing it takes ages without bracketed paste, and BM25 needs far less.
-MAX_QUESTION_CHARS = 2000
 # A paste of more lines than this is cut, so a stray paste of a file cannot run for minutes.
 MAX_PASTED_QUESTIONS = 20
 # Sentences shown on either side by /show.
@@ -61,7 +61,9 @@ def data_dir() -> Path:
     elif os.name == "nt":
         base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
     else:
-        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+        from qa.cache import xdg_base
+
+        base = xdg_base("XDG_DATA_HOME", Path.home() / ".local" / "share")
     return base / "qa"
 
 
@@ -185,10 +187,7 @@ def _show_target(s: Session, arg: str) -> int:
         return last.index
     name, _, number = arg.rpartition("#")
     if name:
-        named = [k for k, n in enumerate(index.sources) if n == name]
-        if not named:
-            raise UsageError(f"no source named {render.safe_line(name)}: /sources lists them")
-        source = named[0]
+        source = _source_named(index, name)
     try:
         n = int(number)
     except ValueError:
@@ -198,6 +197,21 @@ def _show_target(s: Session, arg: str) -> int:
         raise UsageError(f"no sentence {n}: {render.safe_name(index.sources[source])} has "
                          f"sentences 1 to {_count(index, source)}")
     return i
+
+
+def _source_named(index, name: str) -> int:
+    """The source a label names: its whole name (a path under a folder, a URL) or, when only
+    one source ends so, its last part ("library.html" for http://host/library.html)."""
+    named = [k for k, n in enumerate(index.sources) if n == name]
+    if not named:
+        named = [k for k, n in enumerate(index.sources)
+                 if n.rstrip("/").rsplit("/", 1)[-1] == name or render.safe_name(n) == name]
+    if not named:
+        raise UsageError(f"no source named {render.safe_line(name)}: /sources lists them")
+    if len(set(index.sources[k] for k in named)) > 1:
+        raise UsageError(f"{render.safe_line(name)} names several sources: give the whole "
+                         "name (/sources lists them)")
+    return named[0]
 
 
 def _count(index, source: int) -> int:
@@ -222,8 +236,10 @@ def _cmd_show(s: Session, arg: str) -> None:
     s.console.print(numbered)
     sent = index.sentence(i)
     para = index.paragraph_of(i)
-    s.console.print(Text(f"paragraph {sent.paragraph + 1} (sentences {index.number(para.start)}"
-                         f"-{index.number(para.stop - 1)})", style="italic"))
+    first_paragraph = int(index.paragraphs[int(index.source_starts[index.source_ids[i]])])
+    s.console.print(Text(f"paragraph {sent.paragraph - first_paragraph + 1} (sentences "
+                         f"{index.number(para.start)}-{index.number(para.stop - 1)})",
+                         style="italic"))
     body = Text(" ").join(Text(render.safe(index.text(j)), style="bold" if j == i else "")
                           for j in para)
     s.console.print(Padding(body, (0, 0, 0, 2)))
@@ -247,9 +263,13 @@ def _cmd_why(s: Session, arg: str) -> None:
         raise UsageError("that answer has no explanation: ask again")
     rank = _whole_number(arg, 1, len(answer.hits), "/why N") if arg else 1
     hit, sentence_why = answer.hits[rank - 1], why.sentences[rank - 1]
-    table = Table(title=Text(f"why {render.sentence_ref(hit.sentence)} ranked {rank} "
-                             f"({hit.score:.0%} of the ranker's belief)", style="bold"),
-                  box=box.SIMPLE_HEAD, title_justify="left")
+    # The header is a line of its own (a table title wraps at the table's width), and its
+    # numbers are the answer's own: the order and chances the leads show.
+    s.console.print(Text(f"why {render.sentence_ref(hit.sentence)} is lead {rank} of "
+                         f"{len(answer.hits)}: {render.chance(hit.score)} chance it holds the "
+                         "answer" + ("" if why.fast else " (ranker and reader together)"),
+                         style="bold"))
+    table = Table(box=box.SIMPLE_HEAD)
     for name, just in (("term", "left"), ("weight", "right"), ("IDF", "right"),
                        ("tf", "right"), ("BM25", "right"), ("", "left")):
         table.add_column(name, justify=just)
@@ -263,9 +283,19 @@ def _cmd_why(s: Session, arg: str) -> None:
     s.console.print(table)
     s.console.print(_contributions("the ranker's features (against an average candidate)",
                                    sentence_why.features))
-    if rank == 1 and why.span:
-        s.console.print(_contributions(f"why the span \"{render.safe_line(why.span_text or '')}\"",
-                                       why.span))
+    if sentence_why.combined:
+        s.console.print(_contributions("how ranker and reader were weighed for it",
+                                       sentence_why.combined))
+    if rank == 1 and why.spans:
+        reader = Table(title=Text(f"the reader ({why.windows} window(s) read): its best spans",
+                                  style="bold"), box=box.SIMPLE_HEAD, title_justify="left")
+        reader.add_column("span")
+        reader.add_column("chance", justify="right")
+        for text, p in why.spans:
+            reader.add_row(Text(render.safe_line(render_short(text, 60))), render.chance(p))
+        reader.add_row(Text("(no answer in these windows)", style="dim"),
+                       render.chance(why.no_answer))
+        s.console.print(reader)
     if rank == 1:
         s.console.print(_contributions("what the confidence rests on", why.confidence))
         decision = ("no answer: the first sentence's confidence "
@@ -278,7 +308,7 @@ def _cmd_why(s: Session, arg: str) -> None:
         s.say(f"answered with {decision}")
     if len(answer.hits) > rank:
         nxt = answer.hits[rank]
-        s.say(f"next: {render.sentence_ref(nxt.sentence)} at {nxt.score:.0%}; "
+        s.say(f"next: {render.sentence_ref(nxt.sentence)} at {render.chance(nxt.score)}; "
               f"/why {rank + 1} explains it")
 
 
@@ -374,8 +404,9 @@ def conversation_markdown(s: Session) -> str:
     for k, turn in enumerate(s.log, 1):
         a = turn.answer
         out += [f"## {k}. {turn.question}", ""]
-        if turn.searched:
-            out += [f"*searched: {turn.searched}*", ""]
+        also = render.searched_for(a, turn.searched)
+        if also:
+            out += [f"*{render.SEARCHED}{also}*", ""]
         if a.found and a.hits:
             best = a.hits[0].sentence
             sure = f" ({render.confidence_words(a)})"
@@ -393,11 +424,42 @@ def _cmd_save(s: Session, arg: str) -> None:
     if not arg:
         raise UsageError("usage: /save FILE (the conversation as Markdown)")
     path = Path(os.path.expanduser(arg.strip().strip("'\"")))
+    write_private(path, conversation_markdown(s))
+    s.say(f"saved {len(s.log)} question(s) to {path}", style="green")
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a new or regular file, user-only (as the history is): never through a symlink
+    (it could overwrite a file elsewhere unasked), never into a FIFO or device (a FIFO with
+    no reader would hang the chat)."""
+    flags = (os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+             | getattr(os, "O_NONBLOCK", 0))
     try:
-        path.write_text(conversation_markdown(s), encoding="utf-8")
+        if path.is_symlink():
+            raise UsageError(f"{path}: is a symlink: /save does not write through links "
+                             "(name the file itself)")
+        fd = os.open(path, flags, 0o600)
+    except OSError as e:
+        if e.errno == errno.ENXIO:
+            raise UsageError(f"{path}: is a named pipe (FIFO) with no reader: /save writes "
+                             "files") from None
+        if e.errno == errno.ELOOP:
+            raise UsageError(f"{path}: is a symlink: /save does not write through links "
+                             "(name the file itself)") from None
+        raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise UsageError(f"{path}: is not a regular file: /save writes files")
+        os.set_blocking(fd, True)
+        os.ftruncate(fd, 0)
+        data = text.encode("utf-8")
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
     except OSError as e:
         raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
-    s.say(f"saved {len(s.log)} question(s) to {path}", style="green")
+    finally:
+        os.close(fd)
 
 
 def _cmd_clear(s: Session, arg: str) -> None:
@@ -511,10 +573,33 @@ def _corpus_words(engine: Engine) -> list[str]:
 
 # ---- example questions for a first run ----
 
+# Dates, for "What happened in November 2017?": the tagger does not know which numbers are
+# years or days.
+_MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+          r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
+_DAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+# A year, a decade ("1970s") or a span of years ("1568-1609", "1759–60", "1973–74").
+# Spans of years read whole: short-answer F1 1973 oil 0.494 -> 0.503, Huguenot 0.290 -> 0.307.
+_YEAR = r"(?:1[0-9]{3}|20[0-9]{2})(?:s|[-–](?:1[0-9]{3}|20[0-9]{2}|[0-9]{2}(?![0-9])))?"
+_ORD = r"\d{1,2}(?:st|nd|rd|th)?"
+_DATE_CORE = (rf"(?:{_DAY}(?:,? {_MONTH} {_ORD})?(?:,? {_YEAR})?"
+              rf"|(?:early |late |mid-?)?{_MONTH}(?: {_ORD})?(?:,? {_YEAR})?"
+              rf"|{_ORD} {_MONTH}(?:,? {_YEAR})?"
+              rf"|between {_YEAR} and {_YEAR}|{_YEAR} (?:to|and) {_YEAR}"
+              rf"|(?:the )?(?:spring|summer|autumn|fall|winter) of {_YEAR}"
+              rf"|(?:the )?(?:early |late |mid-?)?{_YEAR}"
+              rf"|(?:the )?(?:\d{{1,2}}(?:st|nd|rd|th)|first|second|third|[a-z]+th) centur(?:y|ies)"
+              rf"|(?:last|next|this|that) (?:week|month|year|decade|spring|summer|autumn|fall|winter)"
+              rf"|yesterday|today|tomorrow|tonight|\d{{1,2}}:\d{{2}}(?: ?[ap]\.?m\.?)?)")
+DATE = re.compile(rf"\b(?:in|by|since|until|from|around|about) (?:the )?[1-9][0-9]{{2,3}}s?\b"
+                  rf"(?![-\u2013]\d| (?:to|and) \d)|"
+                  rf"\b(?:(?:on|in|at|by|since|until|from|during|before|after|around) "
+                  rf"(?:the )?)?(?:early |late |mid-)?{_DATE_CORE}\b", re.IGNORECASE)
+
 def example_questions(engine: Engine, n: int = EXAMPLES) -> list[str]:
     """Questions the loaded text answers with a short answer, built from its names (the
     tagger's proper-noun chunks), dates and counts."""
-    from qa import candidates, tagger
+    from qa import tagger
 
     index = engine.index
     by_kind: dict[str, list[str]] = {"who": [], "when": [], "count": [], "what": []}
@@ -528,7 +613,7 @@ def example_questions(engine: Engine, n: int = EXAMPLES) -> list[str]:
             elif c.kind == "number" and len(words) == 2 and words[1].isalpha() \
                     and words[1].islower() and words[1].endswith("s"):
                 by_kind["count"].append(f"How many {words[1]}?")
-        date = candidates.DATE.search(text)
+        date = DATE.search(text)
         if date:
             for m in re.finditer(r"\b([a-z]+ed) (?:(?:a|an|the|their|its) )?([a-z]+(?: [a-z]+)?)",
                                  text):
@@ -562,10 +647,7 @@ def example_questions(engine: Engine, n: int = EXAMPLES) -> list[str]:
 # ---- the loop ----
 
 def show_answer(s: Session, turn: Turn) -> None:
-    if turn.searched:
-        s.console.print(Text("searched: ", style="dim")
-                        + Text(render.safe(turn.searched), style="dim italic"))
-    render.rich_answer(turn.answer, s.console)
+    render.rich_answer(turn.answer, s.console, turn.searched)
     if s.show_json:
         s.console.print(Text(render.json_line(turn.answer), style="dim"), soft_wrap=True)
 
@@ -661,7 +743,7 @@ def run_repl(engine: Engine, top: int = 3, no_color: bool = False, input=None,
     session: PromptSession[str] = PromptSession(
         history=history, auto_suggest=AutoSuggestFromHistory(), completer=completer,
         complete_while_typing=False, lexer=CommandLexer(list(s.commands)), style=STYLE,
-        bottom_toolbar=_toolbar(s), input=input, output=output,
+        bottom_toolbar=_toolbar(s), input=input, output=output, key_bindings=_key_bindings(),
         color_depth=None if not no_color else _monochrome())
     index = engine.index
     names = ", ".join(render.safe_name(n) for n in index.sources[:3])
@@ -690,6 +772,28 @@ def run_repl(engine: Engine, top: int = 3, no_color: bool = False, input=None,
             s.say(f"note: {failure}; the chat goes on", style="yellow")
         handle_line(s, line)
     return 0
+
+
+def _key_bindings():
+    """A mouse report that is not one (ESC [ 31 m typed or pasted at the prompt reads like
+    one) is dropped, instead of prompt_toolkit's parser failing with a traceback."""
+    from prompt_toolkit.key_binding import KeyBindings
+    from prompt_toolkit.key_binding.bindings.mouse import load_mouse_bindings
+    from prompt_toolkit.keys import Keys
+
+    mouse = load_mouse_bindings().get_bindings_for_keys((Keys.Vt100MouseEvent,))
+    bindings = KeyBindings()
+
+    @bindings.add(Keys.Vt100MouseEvent)
+    def _mouse(event):
+        for binding in mouse:
+            try:
+                return binding.handler(event)
+            except (ValueError, IndexError, KeyError, TypeError):
+                return None  # not a mouse report: nothing to do
+        return None
+
+    return bindings
 
 
 def _monochrome():

@@ -1,16 +1,25 @@
-"""Split cleaned documents into sentences with Punkt trained on the text itself."""
+"""Split cleaned documents into sentences with Punkt, its parameters learned once and shipped."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 from qa.corpus import QUOTES_TO_ASCII, Document
+from qa.errors import ModelError
 
-# Punkt learns abbreviations and sentence starters from the text; a couple of megabytes is
-# plenty for that, and training on a whole book-sized corpus would dominate the index build.
-PUNKT_TRAIN_CHARS = 2_000_000
+# Punkt's parameters (abbreviations, collocations, sentence starters), learned by
+# `python -m qa.train punkt` from the treebanks and the train articles: a file's sentences are
+# a function of that file alone, not of what else is loaded.
+PUNKT_PATH = Path(__file__).resolve().parent / "models" / "punkt.json"
+PUNKT_FORMAT = 1
+# Punkt reads a paragraph at most this long at a time (nltk bounds each regex search by wall
+# clock: a 50 MB paragraph failed); longer ones are cut after a sentence end near this size.
+PUNKT_PIECE_CHARS = 100_000
 # A "sentence" with fewer words than this (a dateline like "TASS /.") joins the next one.
 MIN_SENTENCE_WORDS = 3
 # Text with no sentence ends (a scraped table, a log line) is cut into pieces of at most this
@@ -75,44 +84,83 @@ def escaped_name(name: str) -> str | None:
     return None if raw is None else raw.decode("utf-8", "backslashreplace")
 
 
-# Distinct Punkt break contexts remembered per load ("word. Next"); a book has far fewer
-# distinct ones than breaks, so most decisions become one dict look-up.
+# Distinct Punkt break contexts remembered ("word. Next"); a book has far fewer distinct ones
+# than breaks, so most decisions become one dict look-up.
 BREAK_CACHE_SIZE = 500_000
 
 
-def _tokenizer(text: str):
+def load_punkt(path: Path = PUNKT_PATH):
+    """A Punkt splitter with the shipped parameters; ModelError naming the file if it is
+    missing or damaged."""
     # Imported here: nltk costs ~0.2 s to import, and only index building needs it.
-    from functools import lru_cache
+    from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
 
-    from nltk.tokenize.punkt import PunktSentenceTokenizer, PunktTrainer
-
-    trainer = PunktTrainer()
-    trainer.INCLUDE_ALL_COLLOCS = True
-    trainer.train(text[:PUNKT_TRAIN_CHARS], finalize=True)
-    tokenizer = PunktSentenceTokenizer(trainer.get_params())
-    # A pure function of its argument once trained: memoised, it returns the same decisions.
+    try:
+        obj = json.loads(Path(path).read_text(encoding="utf-8"))
+        if obj.get("format") != PUNKT_FORMAT:
+            raise ValueError("format")
+        params = PunktParameters()
+        params.abbrev_types = set(obj["abbrev_types"])
+        params.collocations = {(a, b) for a, b in obj["collocations"]}
+        params.sent_starters = set(obj["sent_starters"])
+        for word, flags in obj["ortho_context"].items():
+            params.ortho_context[word] = int(flags)
+    except FileNotFoundError:
+        raise ModelError(f"{path}: the sentence splitter's parameters are missing: "
+                         "reinstall qa") from None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+        raise ModelError(f"{path}: the sentence splitter's parameters are damaged "
+                         f"({type(e).__name__}): reinstall qa") from None
+    tokenizer = PunktSentenceTokenizer(params)
+    # A pure function of its argument: memoised, it returns the same decisions.
     tokenizer.text_contains_sentbreak = lru_cache(BREAK_CACHE_SIZE)(
         tokenizer.text_contains_sentbreak)
     return tokenizer
 
 
-def _training_text(texts: list[str]) -> str:
-    """What Punkt learns from: all the text, or an equal share of each document's start."""
-    if sum(len(t) for t in texts) <= PUNKT_TRAIN_CHARS:
-        return "\n\n".join(texts).translate(QUOTES_TO_ASCII)
-    share = max(1, PUNKT_TRAIN_CHARS // len(texts))
-    return "\n\n".join(t[:share] for t in texts).translate(QUOTES_TO_ASCII)
+@lru_cache(maxsize=1)
+def punkt():
+    """The shipped splitter, loaded once per process."""
+    return load_punkt()
 
 
-def _spans(tokenizer, text: str) -> list[tuple[int, int]]:
-    """Punkt spans of a paragraph, with fragments joined to their neighbour.
+_SENTENCE_END = re.compile(r"""[.!?]["')\]]*\s""")
+_SPACE = re.compile(r"\s")
+
+
+def _pieces(text: str) -> list[tuple[int, int]]:
+    """The text in pieces of at most PUNKT_PIECE_CHARS: cut after the last sentence end in a
+    piece's last quarter, else at its last space, else (a run with no space) hard."""
+    out, start, n = [], 0, len(text)
+    while n - start > PUNKT_PIECE_CHARS:
+        hi = start + PUNKT_PIECE_CHARS
+        lo = hi - PUNKT_PIECE_CHARS // 4
+        cut = None
+        for pattern in (_SENTENCE_END, _SPACE):
+            for m in pattern.finditer(text, lo, hi):
+                cut = m.end()
+            if cut is not None:
+                break
+        cut = cut or hi
+        out.append((start, cut))
+        start = cut
+    if start < n:
+        out.append((start, n))
+    return out
+
+
+def split_text(tokenizer, text: str) -> list[tuple[int, int]]:
+    """Sentence spans of one paragraph: Punkt's (read a bounded piece at a time), with
+    fragments joined to their neighbour.
 
     A piece with too few words (a dateline) joins the next sentence; a piece starting in
     lower case ("... on implementation. technical aspect") continues the previous one.
     """
+    raw = [(a + s, a + e) for a, b in _pieces(text)
+           for s, e in tokenizer.span_tokenize(text[a:b])]
     spans: list[tuple[int, int]] = []
     pending: tuple[int, int] | None = None
-    for start, end in tokenizer.span_tokenize(text):
+    for start, end in raw:
         if pending is not None:
             start = pending[0]
             pending = None
@@ -161,14 +209,12 @@ def split_sentences(docs: list[Document], first_index: int = 0, first_paragraph:
     step, done, reported = max(1, total // 100), 0, 0
     if progress:
         progress("splitting", 0, total)
-    # One Punkt for the whole load: training once per file made a folder of many files slow,
-    # and small files taught Punkt too little on their own.
-    tokenizer = _tokenizer(_training_text([doc.text for doc in docs])) if docs else None
+    tokenizer = punkt() if docs else None
     for doc in docs:
         punkt_text = doc.text.translate(QUOTES_TO_ASCII)
         first_of_doc = len(sentences)
         for p_start, p_end in doc.paragraphs:
-            for s, e in _spans(tokenizer, punkt_text[p_start:p_end]):
+            for s, e in split_text(tokenizer, punkt_text[p_start:p_end]):
                 start, end = doc.original_span(p_start + s, p_start + e)
                 sentences.append(Sentence(text=doc.text[p_start + s:p_start + e], source=doc.name,
                                           index=first_index + len(sentences),

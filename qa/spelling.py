@@ -1,8 +1,14 @@
-"""Words the text does not contain, read as the nearest word it does: typos, missing accents."""
+"""Words the text does not contain, read as the nearest word it does: typos, missing accents.
+
+A word is a typo only when neither the text nor English knows it (the reader's WordPiece
+vocabulary has 22,500 whole English words): "founded" over a text that says "founder" is a
+word, not a typo. A correction adds the corrected term to the search; the word as typed stays.
+"""
 
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 import numpy as np
 
@@ -73,35 +79,55 @@ class Speller:
 
     def search_terms(self, terms: tuple[str, ...], toks: tuple[terms_mod.Token, ...]
                      ) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
-        """The question's terms with unknown words replaced by their nearest text word, and the
-        (typed, searched) corrections."""
+        """The question's terms, each followed by its nearest text word's term when it is a
+        typo (unknown to the text and to English), and the (typed, searched) corrections."""
         out, fixes = [], []
         words = {t.term: t.word for t in toks if t.term}
         for term in terms:
-            if term in self.index.vocab or len(fixes) >= MAX_CORRECTIONS:
-                out.append(term)
+            out.append(term)
+            if term in self.index.vocab or len(fixes) >= MAX_CORRECTIONS \
+                    or (self.index.sections and term in self.index.heading_terms):
                 continue
-            fixed = self.correct(words.get(term, term))
+            typed = words.get(term, term)
+            if typed in english_words():
+                continue
+            fixed = self.correct(typed)
             if fixed:
                 out.append(terms_mod.term_of(fixed) or term)
-                fixes.append((words.get(term, term), fixed))
-                continue
-            out.append(term)
+                fixes.append((typed, fixed))
         return tuple(dict.fromkeys(out)), tuple(fixes)
 
 
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """Whole English words (lower case) of the reader's WordPiece vocabulary; empty if that
+    file cannot be read (the reader says so when it loads)."""
+    from qa.reader import VOCAB_PATH
+
+    try:
+        pieces = VOCAB_PATH.read_text(encoding="utf-8").split("\n")
+    except (OSError, ValueError):
+        return frozenset()
+    return frozenset(w for w in pieces if w.isalpha() and len(w) > 1)
+
+
 def _edit_distance(a: str, b: str, limit: int) -> int:
-    """Levenshtein distance, giving up (returning limit + 1) once it must exceed `limit`."""
+    """Edit distance with two neighbouring letters swapped as one edit ("bakeyr" is one edit
+    from "bakery"; optimal string alignment), giving up (returning limit + 1) once it must
+    exceed `limit`."""
     if abs(len(a) - len(b)) > limit:
         return limit + 1
+    before: list[int] = []
     prev = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         cur = [i] + [0] * len(b)
         for j, cb in enumerate(b, 1):
             cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
-        if min(cur) > limit:
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], before[j - 2] + 1)
+        if min(cur) > limit and (i == len(a) or min(prev) > limit):
             return limit + 1
-        prev = cur
+        before, prev = prev, cur
     return prev[-1]
 
 

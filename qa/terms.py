@@ -45,6 +45,23 @@ class Token:
     term: str | None
 
 
+# A text is taken for English when at least this share of the words of its first
+# ENGLISH_SAMPLE_CHARS are English stopwords: English prose runs at 40-55%, German, French or
+# Spanish under 10%, text in Japanese or Chinese (runs of characters as words) near 0.
+ENGLISH_STOPWORD_SHARE = 0.2
+ENGLISH_SAMPLE_CHARS = 200_000
+# Fewer words than this are too few to tell.
+ENGLISH_MIN_WORDS = 20
+
+
+def looks_english(text: str) -> bool:
+    """Whether a text reads as English (by the share of its words that are stopwords)."""
+    words = WORD.findall(text[:ENGLISH_SAMPLE_CHARS].lower())
+    if len(words) < ENGLISH_MIN_WORDS:
+        return True
+    return sum(w in STOPWORDS for w in words) / len(words) >= ENGLISH_STOPWORD_SHARE
+
+
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     global _stemmer

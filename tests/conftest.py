@@ -134,7 +134,37 @@ class _Site:
         import time
 
         path = h.path
-        if path == "/loop":
+        redirects = {"/to-metadata": "http://169.254.169.254/latest/meta-data/",
+                     "/to-ftp": "ftp://127.0.0.1:1/x", "/to-file": "file:///etc/passwd",
+                     "/to-missing": "/missing", "/to-article": "/article.html"}
+        if path in redirects:
+            h.send_response(302)
+            h.send_header("Location", redirects[path])
+            h.end_headers()
+        elif path == "/not-modified":
+            h.send_response(304)
+            h.end_headers()
+        elif path == "/cut-short":  # says 1,000 bytes, sends 18
+            h.send_response(200)
+            h.send_header("Content-Type", "text/plain")
+            h.send_header("Content-Length", "1000")
+            h.end_headers()
+            h.wfile.write(b"Only eighteen byte")
+        elif path == "/drip":  # a byte at a time, for a minute
+            h.send_response(200)
+            h.send_header("Content-Type", "text/plain")
+            h.end_headers()
+            for _ in range(200):
+                h.wfile.write(b"a")
+                h.wfile.flush()
+                time.sleep(0.3)
+        elif path.startswith("/chain"):  # 2 s a hop, redirecting on and on
+            n = int(path[len("/chain"):] or 0)
+            time.sleep(2)
+            h.send_response(302)
+            h.send_header("Location", f"/chain{n + 1}")
+            h.end_headers()
+        elif path == "/loop":
             h.send_response(302)
             h.send_header("Location", "/loop")
             h.end_headers()

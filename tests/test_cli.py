@@ -16,9 +16,9 @@ def run(args, env, stdin: str | None = None, cwd=None) -> subprocess.CompletedPr
 
 
 def test_single_question_answers_with_a_citation(qa_env, tmp_path):
-    r = run(["-q", "Who signed the memorandum?"], qa_env, cwd=tmp_path)
+    r = run(["-q", "Who heads Roscosmos?"], qa_env, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert "Answer: Dmitry Rogozin and Zhang Keijan" in r.stdout
+    assert "Answer: Dmitry Rogozin" in r.stdout
     assert "tass-roscosmos-cnsa-lunar-station.txt, sentence 1" in r.stdout
     assert "\x1b" not in r.stdout  # not a terminal: no colour codes
     assert r.stderr == ""
@@ -45,12 +45,12 @@ def test_piped_lines_are_questions_and_blank_lines_are_skipped(qa_env):
 
 def test_json_lines_schema(qa_env):
     r = run(["--json", "-k", "2"], qa_env,
-            stdin="Who signed the memorandum?\nWhat is the capital of France?\n")
+            stdin="Who heads Roscosmos?\nWhat is the capital of France?\n")
     assert r.returncode == 0
     first, second = [json.loads(line) for line in r.stdout.splitlines()]
     assert set(first) == ANSWER_FIELDS
-    assert first["found"] is True and first["type"] == "person"
-    assert first["answer"] == "Dmitry Rogozin and Zhang Keijan"
+    assert first["found"] is True and (first["type"], first["asked"]) == ("span", "person")
+    assert first["answer"] == "Dmitry Rogozin"
     assert len(first["sentences"]) == 2
     s = first["sentences"][0]
     assert list(s) == ["text", "score", "source", "start", "end", "number", "section", "page",

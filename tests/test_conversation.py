@@ -56,7 +56,7 @@ def test_what_did_he_say_alone_has_nothing_to_go_on(article):
 def test_elliptical_followup_borrows_the_question_word_and_skips_the_last_answer(article):
     turns = _chat(article, ["who heads Roscosmos?", "and the director of CNSA?", "when?"])
     assert turns[0].answer.answer == "Dmitry Rogozin"
-    assert turns[1].answer.type == "person"
+    assert (turns[1].answer.type, turns[1].answer.asked) == ("span", "person")
     assert turns[1].answer.answer == "Zhang Keijan"
     assert turns[1].answer.question == "and the director of CNSA?"
     assert turns[2].answer.answer == "Tuesday"
@@ -103,3 +103,44 @@ def test_followups_over_another_text(harbour):
     assert answers[4] == "four"  # its own word (lanes) outweighs the carried bridge
     assert "raising the central span" in answers[6]  # (the scorer leaves out "by", "to 30 metres")
     assert turns[3].searched == "when + approved bridge Port Aldwin"
+
+
+class _Recorder:
+    """An engine that answers from a script and records what it was asked with."""
+
+    def __init__(self, engine: Engine, confidences: list[float]) -> None:
+        self.engine, self.index = engine, engine.index
+        self.confidences = list(confidences)
+        self.calls: list[dict] = []
+
+    def ask(self, text, top=3, context=None, explain=False, history=None):
+        from dataclasses import replace
+
+        self.calls.append({"text": text, "context": dict(context or {}), "history": history})
+        answer = self.engine.ask(text, top=top, context=context, history=history)
+        return replace(answer, confidence=self.confidences.pop(0))
+
+
+def test_only_what_was_asked_and_likely_answers_are_carried(article):
+    """A follow-up reads the earlier turns with the question, but an answer given as less than
+    likely (under 50%) neither lends words to the search nor is read: a wrong answer must not
+    steer the next question."""
+    recorder = _Recorder(article, [0.2, 0.9, 0.9])
+    conv = Conversation(recorder)
+    first = conv.ask_turn("Who is Sergei Savelyev?")
+    conv.ask_turn("When did he talk to TASS?")
+    history = recorder.calls[1]["history"]
+    assert history == "Who is Sergei Savelyev?"  # the unsure answer is not read
+    assert not first.answer_terms  # nor searched
+    conv.ask_turn("what did he say?")
+    history = recorder.calls[2]["history"]
+    assert history.startswith("Who is Sergei Savelyev?") and "When did he talk to TASS?" in history
+    assert recorder.calls[2]["history"].endswith(conv.turns[1].answer.answer or "")
+
+
+def test_a_standalone_question_is_read_alone(article):
+    recorder = _Recorder(article, [0.9, 0.9])
+    conv = Conversation(recorder)
+    conv.ask_turn("Who is Sergei Savelyev?")
+    conv.ask_turn("Who signed the memorandum?")
+    assert recorder.calls[1]["history"] is None and not recorder.calls[1]["context"]

@@ -96,7 +96,7 @@ def test_qa_eval_json_reports_every_system(qa_env):
                           "--json"], capture_output=True, text=True, env=qa_env, timeout=60)
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
-    assert set(report["systems"]) == {"qa", "bm25 whitespace", "bm25 stemmed"}
+    assert set(report["systems"]) == {"qa", "qa --fast", "bm25 whitespace", "bm25 stemmed"}
     assert report["answerable"] == 3 and report["unanswerable"] == 1
     assert report["systems"]["qa"]["top1"] == 1.0
     assert report["systems"]["bm25 stemmed"]["f1"] is None  # baselines give no short answer

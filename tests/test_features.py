@@ -1,4 +1,5 @@
-"""Named features: what each says of a (question, sentence) and a (question, span) pair."""
+"""Named features: what each says of a (question, sentence) pair, of a candidate for the
+combiner, and of an answer for the confidence models."""
 
 from __future__ import annotations
 
@@ -30,9 +31,11 @@ def value(rows, name: str, names=features.SENTENCE_FEATURES):
 
 
 def test_feature_names_are_unique():
-    for names in (features.SENTENCE_FEATURES, features.SPAN_FEATURES,
-                  features.CONFIDENCE_FEATURES):
+    for names in (features.SENTENCE_FEATURES, features.COMBINER_FEATURES,
+                  features.LEXICAL_FEATURES, features.CONFIDENCE_FEATURES):
         assert len(names) == len(set(names))
+    assert features.CONFIDENCE_FEATURES[:len(features.LEXICAL_FEATURES)] == \
+        features.LEXICAL_FEATURES
 
 
 def test_coverage_is_the_idf_weighted_share_of_the_question_a_sentence_holds():
@@ -54,32 +57,18 @@ def test_type_evidence_is_crossed_with_what_is_asked():
     assert value(rows, "date x new number")[1] == 0.0  # not a date question
 
 
-def span_rows(question: str, sentence: str):
-    index, query, _ = setup(question)
-    spans = candidates.span_candidates(sentence)
-    return {sentence[s.start:s.end]: row for s, row in
-            zip(spans, features.span_features(query, sentence, spans))}
+def test_combiner_features_weigh_what_the_reader_found_in_each_candidate():
+    from qa.reader import Reading, Span
 
-
-def test_a_span_of_question_words_is_marked_as_such():
-    rows = span_rows("When was the bridge opened?", TEXT.split(". ")[0])
-    col = features.SPAN_FEATURES.index
-    assert rows["The bridge"][col("overlap all")] == 1.0
-    assert rows["May 1999"][col("overlap any")] == 0.0
-
-
-def test_span_features_say_where_the_span_stands_against_the_question_words():
-    rows = span_rows("Who opened the bridge?", TEXT.split(". ")[0])
-    col = features.SPAN_FEATURES.index
-    mayor = rows["the mayor"]
-    assert mayor[col("after anchors")] == 1.0 and mayor[col("before anchors")] == 0.0
-    assert mayor[col("who x gov by")] == 1.0  # "by the mayor", asked by "who"
-    assert mayor[col("when x gov by")] == 0.0
-
-
-def test_crossed_span_features_are_filled_for_the_question_word_only():
-    rows = span_rows("Who opened the bridge?", TEXT.split(". ")[0])
-    col = features.SPAN_FEATURES.index
-    for row in rows.values():
-        assert row[col("who x distance")] == row[col("distance")]
-        assert row[col("when x distance")] == 0.0
+    logits = np.array([2.0, 1.0, 0.0])
+    reading = Reading(windows=((0, 1),), centres=(0,), nulls=np.array([1.0]),
+                      spans=(Span(1, 0, 5, 6.0, 0), Span(0, 2, 4, 3.0, 0)), pieces=40)
+    rows = features.combiner_features([10, 0, 1], logits, reading)
+    col = features.COMBINER_FEATURES.index
+    assert rows[:, col("read")].tolist() == [0.0, 1.0, 1.0]
+    assert rows[:, col("centre")].tolist() == [0.0, 1.0, 0.0]
+    # sentence 1's best span scores 6 against its window's no-answer score of 1
+    assert rows[2, col("reader margin")] == 5.0 and rows[1, col("reader margin")] == 2.0
+    assert rows[0, col("reader margin")] == 0.0  # not read: no evidence either way
+    assert rows[2, col("reader logprob")] > rows[1, col("reader logprob")] > -features.CLIP
+    assert np.allclose(np.logaddexp.reduce(rows[:, col("ranker logprob")]), 0.0)

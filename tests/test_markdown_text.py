@@ -20,7 +20,7 @@ def test_prose_is_kept_and_markup_code_and_html_are_not():
 def test_table_rows_list_items_and_headings_are_blocks():
     ex = markdown_text(MARKDOWN)
     blocks = [ex.text[a:b] for a, b in ex.blocks]
-    assert "Roscosmos; Russia" in blocks and "CNSA; China" in blocks
+    assert "Agency: Roscosmos; Country: Russia" in blocks and "Agency: CNSA; Country: China" in blocks
     assert "The first module will launch in 2026." in blocks
     assert [name for _, name in ex.sections] == ["Lunar Station", "Partners"]
     assert all(ex.text[start:].startswith(name) for start, name in ex.sections)

@@ -239,7 +239,7 @@ def test_any_text_and_question_give_a_well_formed_answer(text_and_question, top,
     _check_renderings(answer, width)
 
 
-@examples(200)
+@examples(80)  # each one is read by the reader: ~80 ms
 @given(question_text, st.integers(1, 5), st.integers(20, 120))
 def test_any_question_about_the_article_gives_a_well_formed_answer(engine, question, top,
                                                                    width):

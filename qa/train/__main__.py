@@ -12,16 +12,37 @@ def _tagger(argv: list[str]) -> int:
     return main(argv)
 
 
-def _answer(argv: list[str]) -> int:
-    from qa.train.answer import main
+def _ranker(argv: list[str]) -> int:
+    from qa.train.ranker import main
+
+    return main(argv)
+
+
+def _combiner(argv: list[str]) -> int:
+    from qa.train.combiner import main
+
+    return main(argv)
+
+
+def _punkt(argv: list[str]) -> int:
+    from qa.train.punkt import main
+
+    return main(argv)
+
+
+def _reader(argv: list[str]) -> int:
+    from qa.train.reader import main
 
     return main(argv)
 
 
 # name -> (handler taking the remaining arguments, one line of help)
 COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
+    "punkt": (_punkt, "learn the sentence splitter's parameters: punkt SHARED [--out PATH]"),
     "tagger": (_tagger, "train the part-of-speech tagger: tagger TREEBANKS [--out PATH]"),
-    "answer": (_answer, "train the ranker, span scorer and confidence: answer TRAIN [--out PATH]"),
+    "ranker": (_ranker, "train the sentence ranker and its confidence: ranker TRAIN [--out PATH]"),
+    "reader": (_reader, "fine-tune the transformer reader: reader TRAIN [--out PATH] [--work DIR]"),
+    "combiner": (_combiner, "weigh ranker and reader, calibrate: combiner TRAIN [--out PATH]"),
 }
 
 

