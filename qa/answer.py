@@ -12,6 +12,7 @@ from qa import candidates as cand_mod
 from qa import features as feat
 from qa import model as model_mod
 from qa import question as qmod
+from qa import reader as reader_mod
 from qa import terms as terms_mod
 from qa.corpus import blank_controls
 from qa.index import Index
@@ -155,6 +156,8 @@ class Engine:
         self.speller = Speller(index)
         self.info = feat.SentenceCache(index)
         self.reader = Reader(index)
+        if not fast:
+            reader_mod.prefetch()
         self._spellings: dict[str, str | None] = {}
         self._foreign: bool | None = None
 

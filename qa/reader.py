@@ -12,8 +12,14 @@ all-MiniLM-L6-v2 (Apache-2.0) fine-tuned on SQuAD-style questions (CC BY-SA 4.0)
 
 from __future__ import annotations
 
+import contextlib
+import io
 import math
+import mmap
+import struct
+import threading
 import zipfile
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -89,7 +95,9 @@ class Pieces:
 
 def pieces_of(texts: Sequence[str], tok=None) -> list[Pieces]:
     """Word pieces of each text, without [CLS] or [SEP]."""
-    tok = tok or tokenizer()
+    if tok is None:
+        _prefetched()
+        tok = tokenizer()
     out = []
     for enc in tok.encode_batch(list(texts), add_special_tokens=False):
         offsets = np.array(enc.offsets, dtype=np.int32).reshape(-1, 2)
@@ -213,15 +221,34 @@ _ERF_P = 0.3275911
 _ERF_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
 
 
+_P_OVER_ROOT2 = np.float32(_ERF_P / math.sqrt(2))
+_ROOT_HALF = np.float32(1 / math.sqrt(2))
+_A = tuple(np.float32(a) for a in _ERF_A)
+
+
 def gelu(x: np.ndarray) -> np.ndarray:
-    """x * Phi(x) with erf from a polynomial (numpy has no erf); products, not powers: `**`
-    on an array is many times slower."""
-    z = np.abs(x) * np.float32(1 / math.sqrt(2))
-    t = 1.0 / (1.0 + np.float32(_ERF_P) * z)
-    a1, a2, a3, a4, a5 = (np.float32(a) for a in _ERF_A)
-    poly = t * (a1 + t * (a2 + t * (a3 + t * (a4 + t * a5))))
-    erf_abs = 1.0 - poly * np.exp(-z * z)
-    return 0.5 * x * (1.0 + np.copysign(erf_abs, x))
+    """x * Phi(x) with erf from a polynomial (numpy has no erf), every step in place on two
+    buffers: a step that makes a new array costs as much again (and `**` on an array many
+    times more), and this runs over every inner unit of every layer."""
+    z = np.abs(x)
+    t = z * _P_OVER_ROOT2  # t = 1 / (1 + p |x| / sqrt 2)
+    t += 1.0
+    np.reciprocal(t, out=t)
+    poly = t * _A[4]
+    for a in _A[3::-1]:
+        poly += a
+        poly *= t
+    z *= _ROOT_HALF
+    np.square(z, out=z)
+    np.negative(z, out=z)
+    np.exp(z, out=z)
+    poly *= z  # 1 - erf(|x| / sqrt 2)
+    np.subtract(1.0, poly, out=poly)
+    np.copysign(poly, x, out=poly)  # erf(x / sqrt 2)
+    poly += 1.0
+    poly *= x
+    poly *= 0.5
+    return poly
 
 
 @dataclass(frozen=True, eq=False)
@@ -260,7 +287,8 @@ class Encoder:
         d = x.shape[1] // h
         scale = np.float32(1 / math.sqrt(d))
         for layer in self.layers:
-            qkv = x @ layer["qkv"] + layer["qkv_bias"]
+            qkv = x @ layer["qkv"]
+            qkv += layer["qkv_bias"]
             context = np.empty_like(x)
             for a, b in zip(bounds[:-1], bounds[1:]):
                 part = qkv[a:b].reshape(b - a, 3, h, d).transpose(1, 2, 0, 3)
@@ -271,18 +299,68 @@ class Encoder:
                 context[a:b] = (scores @ part[2]).transpose(1, 0, 2).reshape(b - a, h * d)
             x = _layer_norm(x + context @ layer["attention_out"] + layer["attention_out_bias"],
                             layer["attention_norm"], layer["attention_norm_bias"])
-            inner = gelu(x @ layer["inner"] + layer["inner_bias"])
+            inner = x @ layer["inner"]
+            inner += layer["inner_bias"]
+            inner = gelu(inner)
             x = _layer_norm(x + inner @ layer["out"] + layer["out_bias"],
                             layer["out_norm"], layer["out_norm_bias"])
         logits = x @ self.head[0] + self.head[1]
         return [(logits[a:b, 0], logits[a:b, 1]) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
-def _matrix(arrays, name: str) -> np.ndarray:
-    m = arrays[name]
-    if m.dtype == np.int8:
-        return m.astype(np.float32) * arrays[name + ".scale"][None, :]
-    return m.astype(np.float32)
+def _matrix(arrays, *names: str) -> np.ndarray:
+    """Float32 weights: the named (in, out) matrices side by side, int8 ones times their
+    columns' scales, in one pass into the result."""
+    parts = [arrays[name] for name in names]
+    out = np.empty((parts[0].shape[0], sum(m.shape[1] for m in parts)), np.float32)
+    at = 0
+    for name, m in zip(names, parts):
+        target = out[:, at:at + m.shape[1]]
+        if m.dtype == np.int8:
+            np.multiply(m, arrays[name + ".scale"][None, :], out=target)
+        else:
+            target[...] = m
+        at += m.shape[1]
+    return out
+
+
+def _mapped_npz(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of an uncompressed .npz as read-only views of the file mapped into memory.
+
+    np.load copies every member out of the zip; here nothing is copied, so the word embeddings
+    (half the weights) are only read where a question's rows are gathered. Each member's CRC is
+    checked as zipfile would (a damaged file must say so), the word embeddings' too. Object
+    arrays are refused, as np.load(allow_pickle=False) refuses them."""
+    with open(path, "rb") as f, zipfile.ZipFile(f) as z:
+        infos = z.infolist()
+        data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    view = memoryview(data)
+    out = {}
+    for info in infos:
+        if info.compress_type != zipfile.ZIP_STORED or not info.filename.endswith(".npy"):
+            raise ValueError(f"{info.filename}: not a stored .npy member")
+        at = info.header_offset
+        if view[at:at + 4] != b"PK\x03\x04":
+            raise zipfile.BadZipFile(f"{info.filename}: no local header")
+        name_len, extra_len = struct.unpack("<HH", view[at + 26:at + 30])
+        start = at + 30 + name_len + extra_len
+        member = view[start:start + info.file_size]
+        if len(member) != info.file_size or zlib.crc32(member) != info.CRC:
+            raise zipfile.BadZipFile(f"{info.filename}: bad CRC")
+        head = io.BytesIO(member[:min(len(member), 65536)])
+        version = np.lib.format.read_magic(head)
+        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        shape, fortran, dtype = read_header(head)
+        if dtype.hasobject:
+            raise ValueError(f"{info.filename}: an object array")
+        count = math.prod(shape)
+        if head.tell() + count * dtype.itemsize != len(member):
+            raise ValueError(f"{info.filename}: size does not match its header")
+        array = np.frombuffer(member, dtype, count, head.tell())
+        array = array.reshape(shape[::-1]).T if fortran else array.reshape(shape)
+        out[info.filename[:-4]] = array
+    return out
 
 
 def _check_format(arrays, path: Path) -> None:
@@ -295,33 +373,32 @@ def load(path: Path = WEIGHTS_PATH) -> Encoder:
     """The shipped encoder (read once per process); one line naming the file if it is missing
     or damaged."""
     try:
-        with np.load(path, allow_pickle=False) as arrays:
-            _check_format(arrays, path)
-            layers = []
-            n = 0
-            while f"layers.{n}.query.weight" in arrays:
-                p = f"layers.{n}."
-                layer = {"qkv": np.concatenate([_matrix(arrays, p + k + ".weight")
-                                                for k in ("query", "key", "value")], axis=1),
-                         "qkv_bias": np.concatenate([arrays[p + k + ".bias"]
-                                                     for k in ("query", "key", "value")])}
-                for part in ("attention_out", "inner", "out"):
-                    layer[part] = _matrix(arrays, p + part + ".weight")
-                    layer[part + "_bias"] = arrays[p + part + ".bias"]
-                for part in ("attention_norm", "out_norm"):
-                    layer[part] = arrays[p + part + ".weight"]
-                    layer[part + "_bias"] = arrays[p + part + ".bias"]
-                layers.append(layer)
-                n += 1
-            if not layers:
-                raise KeyError("layers.0.query.weight")
-            words = arrays["words.weight"]
-            encoder = Encoder(
-                words=words, word_scales=arrays["words.weight.scale"]
-                if words.dtype == np.int8 else None,
-                positions=arrays["positions.weight"], types=arrays["types.weight"],
-                norm=(arrays["norm.weight"], arrays["norm.bias"]), layers=tuple(layers),
-                head=(_matrix(arrays, "head.weight"), arrays["head.bias"]))
+        arrays = _mapped_npz(path)
+        _check_format(arrays, path)
+        layers = []
+        n = 0
+        while f"layers.{n}.query.weight" in arrays:
+            p = f"layers.{n}."
+            layer = {"qkv": _matrix(arrays, *(p + k + ".weight" for k in ("query", "key", "value"))),
+                     "qkv_bias": np.concatenate([arrays[p + k + ".bias"]
+                                                 for k in ("query", "key", "value")])}
+            for part in ("attention_out", "inner", "out"):
+                layer[part] = _matrix(arrays, p + part + ".weight")
+                layer[part + "_bias"] = arrays[p + part + ".bias"]
+            for part in ("attention_norm", "out_norm"):
+                layer[part] = arrays[p + part + ".weight"]
+                layer[part + "_bias"] = arrays[p + part + ".bias"]
+            layers.append(layer)
+            n += 1
+        if not layers:
+            raise KeyError("layers.0.query.weight")
+        words = arrays["words.weight"]
+        encoder = Encoder(
+            words=words, word_scales=arrays["words.weight.scale"]
+            if words.dtype == np.int8 else None,
+            positions=arrays["positions.weight"], types=arrays["types.weight"],
+            norm=(arrays["norm.weight"], arrays["norm.bias"]), layers=tuple(layers),
+            head=(_matrix(arrays, "head.weight"), arrays["head.bias"]))
     except FileNotFoundError:
         raise ModelError(f"{path}: the reader's weights are missing: reinstall qa") from None
     except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, EOFError) as e:
@@ -330,6 +407,34 @@ def load(path: Path = WEIGHTS_PATH) -> Encoder:
     if encoder.words.ndim != 2 or encoder.head[0].shape != (encoder.words.shape[1], 2):
         raise ModelError(f"{path}: the reader's weights are damaged (shapes): reinstall qa")
     return encoder
+
+
+_prefetch: threading.Thread | None = None
+_prefetch_lock = threading.Lock()
+
+
+def prefetch() -> None:
+    """Start loading the shipped weights and vocabulary on a thread of their own, so that they
+    load while the text is read and the question searched: most of the work (the CRCs, the int8
+    to float32 products) leaves the GIL free for the main thread. Errors are not reported here:
+    the main thread meets them again when it needs the reader, and says them there."""
+    global _prefetch
+    with _prefetch_lock:
+        if _prefetch is None:
+            _prefetch = threading.Thread(target=_warm, name="qa-reader-load", daemon=True)
+            _prefetch.start()
+
+
+def _warm() -> None:
+    with contextlib.suppress(Exception):
+        load()
+        tokenizer()
+
+
+def _prefetched() -> None:
+    """Wait for a prefetch under way (the cached loaders are not to be entered twice)."""
+    if _prefetch is not None:
+        _prefetch.join()
 
 
 # ---- reading a question over an index ------------------------------------------------------
@@ -373,6 +478,7 @@ class Reader:
     @property
     def encoder(self) -> Encoder:
         if self._encoder is None:
+            _prefetched()
             self._encoder = load()
         return self._encoder
 

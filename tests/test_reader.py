@@ -173,6 +173,30 @@ def test_missing_or_damaged_weights_are_one_line_naming_the_file(tmp_path):
         rd.load.__wrapped__(tmp_path / "cut.npz")
 
 
+def test_weights_with_a_flipped_byte_or_an_object_array_are_refused(tmp_path):
+    """The weights are mapped, not copied out by np.load: the CRCs and np.load's refusal of
+    object arrays must still hold."""
+    raw = bytearray(rd.WEIGHTS_PATH.read_bytes())
+    raw[len(raw) // 2] ^= 0x40  # inside some layer's matrix
+    (tmp_path / "flipped.npz").write_bytes(bytes(raw))
+    with pytest.raises(ModelError, match="flipped.npz: the reader's weights are damaged"):
+        rd.load.__wrapped__(tmp_path / "flipped.npz")
+    arrays = dict(np.load(rd.WEIGHTS_PATH, allow_pickle=False))
+    arrays["format"] = np.array([rd.FORMAT, None], dtype=object)
+    np.savez(tmp_path / "pickled.npz", **arrays)
+    with pytest.raises(ModelError, match="pickled.npz: the reader's weights are damaged"):
+        rd.load.__wrapped__(tmp_path / "pickled.npz")
+
+
+def test_the_mapped_weights_are_np_load_s_arrays():
+    mapped = rd._mapped_npz(rd.WEIGHTS_PATH)
+    with np.load(rd.WEIGHTS_PATH, allow_pickle=False) as arrays:
+        assert sorted(mapped) == sorted(arrays.files)
+        for name in arrays.files:
+            assert mapped[name].dtype == arrays[name].dtype
+            assert np.array_equal(mapped[name], arrays[name]), name
+
+
 def test_a_missing_vocabulary_is_one_line_naming_the_file(tmp_path):
     with pytest.raises(ModelError, match="reader-vocab.txt"):
         rd.tokenizer.__wrapped__(tmp_path / "reader-vocab.txt")
@@ -187,3 +211,35 @@ def test_the_shipped_weights_are_small_and_int8():
         assert z["layers.0.inner.weight"].dtype == np.int8
         assert z["words.weight"].dtype == np.int8
         assert z["positions.weight"].shape[0] == rd.MAX_POSITIONS
+
+
+def test_a_prefetch_loads_once_and_leaves_its_errors_to_the_main_thread(monkeypatch):
+    """qa starts loading the weights on a thread while it reads the text; the reader waits for
+    that thread rather than load twice, and an error meets the user on the main thread."""
+    import functools
+    import threading
+    import time
+
+    calls = []
+
+    def slow(path=rd.WEIGHTS_PATH, fail=False):
+        calls.append(threading.current_thread().name)
+        time.sleep(0.2)
+        if fail:
+            raise ModelError("x.npz: the reader's weights are missing: reinstall qa")
+        return "encoder"
+
+    monkeypatch.setattr(rd, "_prefetch", None)
+    monkeypatch.setattr(rd, "load", functools.lru_cache(maxsize=2)(slow))
+    rd.prefetch()
+    rd.prefetch()
+    assert rd.Reader(None).encoder == "encoder"
+    assert calls == ["qa-reader-load"]
+
+    calls.clear()
+    monkeypatch.setattr(rd, "_prefetch", None)
+    monkeypatch.setattr(rd, "load", functools.partial(slow, fail=True))
+    rd.prefetch()
+    with pytest.raises(ModelError, match="x.npz: the reader's weights are missing"):
+        _ = rd.Reader(None).encoder
+    assert calls == ["qa-reader-load", "MainThread"]

@@ -314,7 +314,8 @@ def test_chat_flag_reads_piped_lines_as_one_conversation():
     assert run.returncode == 0, run.stderr
     records = [json.loads(line) for line in run.stdout.splitlines()]
     assert [r["answer"] for r in records] == [
-        "Deputy", "early February", "Dmitry Rogozin", "Zhang Keijan", "Tuesday"]
+        "Deputy Head of International Cooperation", "early February", "Dmitry Rogozin",
+        "Zhang Keijan", "Tuesday"]
     assert records[3]["question"] == "and the director of CNSA?"
     assert set(records[0]) == ANSWER_FIELDS
     plain = subprocess.run([QA, "--chat", "-c", str(HARBOUR)], capture_output=True, text=True,

@@ -130,8 +130,14 @@ def test_a_few_reader_training_steps_run_and_export(tmp_path):
     folder.mkdir()
     write_folder(folder, articles=3)
     out = tmp_path / "models" / "reader.npz"
-    assert train_reader.main([str(folder), "--out", str(out), "--work", str(tmp_path / "w"),
-                              "--epochs", "0.05", "--dev-sample", "5"]) == 0
+    work = tmp_path / "w"
+    common = [str(folder), "--out", str(out), "--work", str(work), "--epochs", "0.05",
+              "--dev-sample", "5"]
+    assert train_reader.main(common + ["--stage2-epochs", "0"]) == 0
+    # The second stage added to a finished first one goes on from its checkpoint.
+    assert train_reader.main(common + ["--stage2-epochs", "1"]) == 0
+    log = (work / "log.txt").read_text()
+    assert "resumed at step 1 of 2" in log and "trained 2 steps" in log
     assert out.exists() and (out.parent / "reader-vocab.txt").exists()
     with np.load(out.parent / "reader-fixture.npz", allow_pickle=False) as fx:
         assert "ids0" in fx.files and "tokenizer" in fx.files

@@ -274,6 +274,51 @@ def sweep(folder: Path, lexical: model_mod.Lexical, log,
     return table
 
 
+def read_dev(folder: Path, windows: int, budget: int, lexical: model_mod.Lexical,
+             limit: int = 0, log=print) -> list[Read]:
+    """The dev questions read: the articles as written, then their news-sized excerpts."""
+    reads: list[Read] = []
+    dev = load_split(folder, "dev")[:limit or None]
+    names = {a.name for a in dev}
+    for genre, articles in (("articles", dev),
+                            ("excerpts", [a for a in load_excerpts(folder, "dev")
+                                          if a.name in names])):
+        reads += read_questions(articles, genre, windows, budget, lexical, log=log)
+    return reads
+
+
+def write(reads: list[Read], folder: Path, out: Path, windows: int, budget: int,
+          swept: list[dict] | None = None) -> dict:
+    """Fit on the readings, write the combiner to `out`; the cross-fitted figures."""
+    results = cross_fitted(reads, windows, budget)
+    report = {genre: figures([r for r in reads if r.genre == genre],
+                             [x for r, x in zip(reads, results) if r.genre == genre])
+              for genre in ("articles", "excerpts")}
+    report["all"] = figures(reads, results)
+    final = fit(reads, windows, budget)
+    obj = {
+        "format": model_mod.FORMAT, "windows": windows,
+        "window_pieces": budget,
+        "abstain_below": model_mod.round_number(final.abstain_below),
+        "span_from": final.span_from,
+        "sentences": model_mod.linear_json(feat.COMBINER_FEATURES, final.sentences.weights,
+                                           final.sentences.bias, final.sentences.mean),
+        "answer_confidence": model_mod.linear_json(
+            feat.CONFIDENCE_FEATURES, final.answer_confidence.linear.weights,
+            final.answer_confidence.linear.bias, final.answer_confidence.linear.mean),
+        "sentence_confidence": model_mod.linear_json(
+            feat.CONFIDENCE_FEATURES, final.sentence_confidence.linear.weights,
+            final.sentence_confidence.linear.bias, final.sentence_confidence.linear.mean),
+        "info": {"data": data_hash(folder),
+                 "licence": "CC BY-SA 4.0 (SQuAD); see NOTICE",
+                 "dev_questions": len(reads), "cross_fitted": report,
+                 **({"sweep": swept} if swept else {})},
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(obj, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return report
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m qa.train combiner",
                                 description="Weigh ranker and reader; calibrate on dev.")
@@ -299,43 +344,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.sweep or args.sweep_only else None
     if args.sweep_only:
         return 0
-    reads = []
-    limit = args.limit or None
-    dev = load_split(args.folder, "dev")[:limit]
-    names = {a.name for a in dev}
-    for genre, articles in (("articles", dev),
-                            ("excerpts", [a for a in load_excerpts(args.folder, "dev")
-                                          if a.name in names])):
-        reads += read_questions(articles, genre, args.windows, args.window_pieces, lexical,
-                                log=log)
+    reads = read_dev(args.folder, args.windows, args.window_pieces, lexical, args.limit, log)
     log(f"read {len(reads)} dev questions ({time.perf_counter() - t0:.0f} s)")
-    results = cross_fitted(reads, args.windows, args.window_pieces)
-    report = {genre: figures([r for r in reads if r.genre == genre],
-                             [x for r, x in zip(reads, results) if r.genre == genre])
-              for genre in ("articles", "excerpts")}
-    report["all"] = figures(reads, results)
-    final = fit(reads, args.windows, args.window_pieces)
-    log(f"fitted ({time.perf_counter() - t0:.0f} s)")
-    obj = {
-        "format": model_mod.FORMAT, "windows": args.windows,
-        "window_pieces": args.window_pieces,
-        "abstain_below": model_mod.round_number(final.abstain_below),
-        "span_from": final.span_from,
-        "sentences": model_mod.linear_json(feat.COMBINER_FEATURES, final.sentences.weights,
-                                           final.sentences.bias, final.sentences.mean),
-        "answer_confidence": model_mod.linear_json(
-            feat.CONFIDENCE_FEATURES, final.answer_confidence.linear.weights,
-            final.answer_confidence.linear.bias, final.answer_confidence.linear.mean),
-        "sentence_confidence": model_mod.linear_json(
-            feat.CONFIDENCE_FEATURES, final.sentence_confidence.linear.weights,
-            final.sentence_confidence.linear.bias, final.sentence_confidence.linear.mean),
-        "info": {"data": data_hash(args.folder),
-                 "licence": "CC BY-SA 4.0 (SQuAD); see NOTICE",
-                 "dev_questions": len(reads), "cross_fitted": report,
-                 **({"sweep": swept} if swept else {})},
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(obj, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    report = write(reads, args.folder, args.out, args.windows, args.window_pieces, swept)
     log(f"wrote {args.out} in {time.perf_counter() - t0:.0f} s")
     print(json.dumps(report, indent=1))
     return 0

@@ -54,6 +54,14 @@ LR = 1e-4
 WEIGHT_DECAY = 0.01
 WARMUP = 0.06  # share of all steps
 CHECKPOINT_STEPS = 100
+# A second stage after the first has decayed its rate to nothing: half a pass over a fresh half
+# of the questions at half the first rate (warmed up, decayed again), where an unanswerable
+# question is read in both of the ranker's first two windows, not one: the product abstains
+# from the no-answer score those hard windows teach.
+STAGE2_EPOCHS = 0.5
+STAGE2_LR = 5e-5
+# Passes of the second stage draw their samples from seeds of their own.
+STAGE2_SEED_FROM = 100
 # Sentences the ranker put first whose windows are read (the product reads as many; see
 # qa.answer.READ_WINDOWS).
 RANKED = 4
@@ -335,10 +343,10 @@ def history_pieces(x: Asked, tok, rng: np.random.Generator) -> rd.Pieces | None:
 
 
 def examples_for(x: Asked, t: Text, tok, rng: np.random.Generator, budget: int | None = None,
-                 chat: bool = True, every: bool = False) -> list[Example]:
+                 chat: bool = True, every: bool = False, hard: bool = False) -> list[Example]:
     """One pass's windows for a question: a window holding the answer (the best-ranked one) and
-    one that does not, or for an unanswerable question one of the first two windows. `every`:
-    all the windows of the ranked sentences (evaluation)."""
+    one that does not, or for an unanswerable question one of the first two windows (`hard`:
+    both). `every`: all the windows of the ranked sentences (evaluation)."""
     budget = budget or int(rng.choice(rd.TRAIN_WINDOWS))
     history = history_pieces(x, tok, rng) if chat else None
     question = rd.question_ids(x.question, history)
@@ -360,11 +368,14 @@ def examples_for(x: Asked, t: Text, tok, rng: np.random.Generator, budget: int |
         if negative:
             out.append(negative[int(rng.integers(len(negative)))])
         return out
+    if hard:
+        return negative[:2]
     return [negative[int(rng.integers(min(2, len(negative))))]] if negative else []
 
 
 def epoch_examples(asked: list[Asked], texts: list[Text], tok, epoch: int) -> list[Example]:
-    """This pass's examples, in batches of similar length, batches shuffled: all seeded."""
+    """This pass's examples, in batches of similar length, batches shuffled: all seeded. Passes
+    from STAGE2_SEED_FROM on are the second stage's."""
     import gc
 
     # Millions of small arrays: the cyclic collector's passes over them (none of which can be
@@ -375,7 +386,8 @@ def epoch_examples(asked: list[Asked], texts: list[Text], tok, epoch: int) -> li
     out = []
     for x, keep in zip(asked, rng.random(len(asked)) < EPOCH_SHARE):
         if keep:
-            out.extend(examples_for(x, texts[x.text], tok, rng))
+            out.extend(examples_for(x, texts[x.text], tok, rng,
+                                    hard=epoch >= STAGE2_SEED_FROM))
     order = rng.permutation(len(out))
     # Sort within chunks of 50 batches by length so that a batch pads little.
     chunk = BATCH * 50
@@ -655,6 +667,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=Path("build/reader"),
                         help="checkpoints and logs (default build/reader)")
     parser.add_argument("--epochs", type=float, default=EPOCHS)
+    parser.add_argument("--stage2-epochs", type=float, default=STAGE2_EPOCHS,
+                        help=f"passes of the second stage (default {STAGE2_EPOCHS}; 0: none)")
     parser.add_argument("--limit", type=int, default=0,
                         help="only this many articles of each split (a quick run for tests)")
     parser.add_argument("--dev-sample", type=int, default=DEV_SAMPLE)
@@ -701,15 +715,35 @@ def main(argv: list[str] | None = None) -> int:
         f"({time.time() - started:.0f} s)")
 
     per_epoch = math.ceil(len(epoch_examples(asked, texts, tok, 0)) / BATCH)
-    total_steps = max(1, int(per_epoch * args.epochs))
+    first_steps = max(1, int(per_epoch * args.epochs))
+    per_epoch2 = math.ceil(len(epoch_examples(asked, texts, tok, STAGE2_SEED_FROM)) / BATCH) \
+        if args.stage2_epochs > 0 else 0
+    total_steps = first_steps + int(per_epoch2 * args.stage2_epochs)
     no_decay = [p for n, p in model.named_parameters() if p.ndim == 1]
     decay = [p for n, p in model.named_parameters() if p.ndim > 1]
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": WEIGHT_DECAY},
                                    {"params": no_decay, "weight_decay": 0.0}], lr=LR)
-    warm = max(1, int(WARMUP * total_steps))
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min((s + 1) / warm, max(0.0, (total_steps - s) / (total_steps - warm
-                                                                               or 1))))
+
+    def ramp(s: int, steps: int) -> float:
+        """Linear warm-up over WARMUP of the steps, then linear decay to nothing."""
+        warm = max(1, int(WARMUP * steps))
+        return min((s + 1) / warm, max(0.0, (steps - s) / (steps - warm or 1)))
+
+    def rate(s: int) -> float:  # a factor of LR
+        if s < first_steps:
+            return ramp(s, first_steps)
+        return STAGE2_LR / LR * ramp(s - first_steps, total_steps - first_steps)
+
+    def position(s: int) -> tuple[int, int, int]:
+        """(pass seed, batch in it, the step at which the pass ends) of step s."""
+        if s < first_steps:
+            epoch, at = divmod(s, per_epoch)
+            return epoch, at, min(first_steps, (epoch + 1) * per_epoch)
+        epoch, at = divmod(s - first_steps, per_epoch2)
+        return (STAGE2_SEED_FROM + epoch, at,
+                min(total_steps, first_steps + (epoch + 1) * per_epoch2))
+
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, rate)
     checkpoint = args.work / "checkpoint.pt"
     step = 0
     if checkpoint.exists():
@@ -719,16 +753,20 @@ def main(argv: list[str] | None = None) -> int:
         schedule.load_state_dict(state["schedule"])
         step = state["step"]
         torch.set_rng_state(state["torch_rng"])
+        # (a run resumed with more steps, the second stage added, goes on at this step's rate)
+        for group in optimizer.param_groups:
+            group["lr"] = LR * rate(step)
         log(f"resumed at step {step} of {total_steps}")
-    log(f"{per_epoch} steps a pass, {total_steps} in all")
+    log(f"{per_epoch} steps a pass, {first_steps} in the first stage; {per_epoch2} a pass, "
+        f"{total_steps - first_steps} in the second; {total_steps} in all")
 
     model.train()
     running, seen, tick = 0.0, 0, time.time()
     while step < total_steps:
-        epoch, at = divmod(step, per_epoch)
+        epoch, at, ends = position(step)
         examples = epoch_examples(asked, texts, tok, epoch)
         for b in range(at * BATCH, len(examples), BATCH):
-            if step >= total_steps:
+            if step >= ends:
                 break
             loss = loss_of(model, collate(examples[b:b + BATCH]))
             loss.backward()
@@ -751,7 +789,7 @@ def main(argv: list[str] | None = None) -> int:
                 tick = time.time()
         # A pass can hold a batch or two fewer than the first (each samples its own questions
         # and windows): its steps left over are skipped, or it would be drawn again forever.
-        step = max(step, min(total_steps, (epoch + 1) * per_epoch))
+        step = max(step, ends)
     save_checkpoint(checkpoint, model=model.state_dict(), optimizer=optimizer.state_dict(),
                     schedule=schedule.state_dict(), step=step, torch_rng=torch.get_rng_state())
     log(f"trained {total_steps} steps ({(time.time() - started) / 60:.1f} min so far)")
