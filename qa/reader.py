@@ -328,9 +328,9 @@ def _mapped_npz(path: Path) -> dict[str, np.ndarray]:
     """The arrays of an uncompressed .npz as read-only views of the file mapped into memory.
 
     np.load copies every member out of the zip; here nothing is copied, so the word embeddings
-    (half the weights) are only read where a question's rows are gathered. Each member's CRC is
-    checked as zipfile would (a damaged file must say so), the word embeddings' too. Object
-    arrays are refused, as np.load(allow_pickle=False) refuses them."""
+    (half the weights) stay int8 in the mapping and only a question's rows are converted. Each
+    member's CRC is checked as zipfile would (a damaged file must say so). Object arrays are
+    refused, as np.load(allow_pickle=False) refuses them."""
     with open(path, "rb") as f, zipfile.ZipFile(f) as z:
         infos = z.infolist()
         data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
