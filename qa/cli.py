@@ -179,22 +179,11 @@ def warn(line: str) -> None:
     _error(line)
 
 
-def _prefetch_reader() -> None:
-    """Have the reader's weights load while the rest of qa is imported and the text read: a
-    thread imports qa.reader (numpy with it) and starts its loading thread."""
-    import threading
-
-    def start() -> None:
-        from qa import reader
-
-        reader.prefetch()
-
-    threading.Thread(target=start, name="qa-reader-import", daemon=True).start()
-
-
 def _load(args, progress: bool):
     if not args.fast:
-        _prefetch_reader()
+        from qa import reader
+
+        reader.prefetch()  # the weights load while the rest of qa is imported and the text read
     from qa.answer import Engine
     from qa.index import open_index
 

@@ -379,7 +379,8 @@ def load(path: Path = WEIGHTS_PATH) -> Encoder:
         n = 0
         while f"layers.{n}.query.weight" in arrays:
             p = f"layers.{n}."
-            layer = {"qkv": _matrix(arrays, *(p + k + ".weight" for k in ("query", "key", "value"))),
+            layer = {"qkv": _matrix(arrays, *(p + k + ".weight"
+                                              for k in ("query", "key", "value"))),
                      "qkv_bias": np.concatenate([arrays[p + k + ".bias"]
                                                  for k in ("query", "key", "value")])}
             for part in ("attention_out", "inner", "out"):
