@@ -26,6 +26,11 @@ FOREIGN_NOTE = ("the text seems not to be English: qa learned from English, so i
 # loop would otherwise answer from the rest of the loop's input).
 STDIN_DOCUMENT_NOTE = ("reading stdin as the document (-q with piped input); to ask about "
                        "another text give -c FILE, or </dev/null for the bundled article")
+# OpenBLAS's worker threads spin for about 0.1 s after each product before they sleep (its
+# OPENBLAS_THREAD_TIMEOUT, 2^28 cycles by default): for a question or two, that spinning takes the
+# second core from the thread loading the reader's weights (20 ms of a `qa -q`, bench/RESULTS.md).
+# Piped questions and the chat keep the default: a stream of forward passes gains from it (4%).
+QUICK_BLAS_TIMEOUT = "4"  # 2^4 cycles: sleep at once
 # Said when stdin is a terminal but stdout is not (`qa | cat`), which would otherwise look hung.
 STDIN_NOTE = "qa: questions are read from stdin, one a line; Ctrl-D ends"
 
@@ -205,6 +210,13 @@ def _load(args, progress: bool):
     return engine
 
 
+def quick_blas() -> None:
+    """Let BLAS threads sleep as soon as they are done, for a short run (unless the user set
+    OPENBLAS_THREAD_TIMEOUT, or numpy, and with it OpenBLAS, is already loaded)."""
+    if "numpy" not in sys.modules:
+        os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", QUICK_BLAS_TIMEOUT)
+
+
 def _stdin_is_data() -> bool:
     """Stdin is a pipe, a file or a socket: something was given on it (not a terminal, not
     /dev/null, not closed)."""
@@ -376,6 +388,7 @@ def run(argv: list[str]) -> int:
         asked = [q for q in args.question if q.strip()]
         if not asked:
             raise UsageError("-q needs a question, e.g. qa -q \"Who signed the memorandum?\"")
+        quick_blas()
         # Several answers need their questions beside them, as piped questions have.
         return _answer_all(_chat(_load(args, True), args), asked, args, echo=len(asked) > 1)
     if interactive:

@@ -70,10 +70,32 @@ def stem(word: str) -> str:
         return word  # as the stemmer would leave it ("-", "(" as the tagger splits them),
         # without importing it for that: 16 ms of a `qa -q`
     if _stemmer is None:
+        _stemmer = english_stemmer()
+    return _stemmer.stemWord(word)
+
+
+def english_stemmer():
+    """snowballstemmer's English stemmer, loaded without the package's __init__, which imports
+    all 36 of its stemmers for the one used here (12 ms of a `qa -q`): its module is imported from
+    the same folder as a private package's. Anything unexpected falls back to the plain import."""
+    import importlib
+    import importlib.util
+    import sys
+    import types
+
+    private = __name__.rpartition(".")[0] + "._snowball"
+    try:
+        if private not in sys.modules:
+            package = types.ModuleType(private)
+            package.__path__ = list(importlib.util.find_spec("snowballstemmer")
+                                    .submodule_search_locations)
+            sys.modules[private] = package
+        return importlib.import_module(private + ".english_stemmer").EnglishStemmer()
+    except (ImportError, AttributeError, TypeError):
+        sys.modules.pop(private, None)
         import snowballstemmer
 
-        _stemmer = snowballstemmer.stemmer("english")
-    return _stemmer.stemWord(word)
+        return snowballstemmer.stemmer("english")
 
 
 def term_of(word: str) -> str | None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 
 import pytest
 
+from qa import cli
 from tests.conftest import ANSWER_FIELDS, ARTICLE, qa_command
 
 
@@ -135,3 +137,20 @@ def test_a_leads_chance_reads_as_a_percentage():
 
     assert [render.chance(p) for p in (0.0, 0.004, 0.006, 0.356, 1.0)] \
         == ["<1%", "<1%", "1%", "36%", "100%"]
+
+
+def test_one_shot_questions_let_blas_threads_sleep_at_once_unless_the_user_said(qa_env):
+    # OpenBLAS reads the setting when numpy loads: -q sets it first, piped questions leave it.
+    probe = ("import contextlib, io, os, sys\nfrom qa import cli\n"
+             "with contextlib.redirect_stdout(io.StringIO()):\n    code = cli.main(sys.argv[1:])\n"
+             "print(code, os.environ.get('OPENBLAS_THREAD_TIMEOUT'))")
+
+    def setting(args, env, stdin=None):
+        r = subprocess.run([sys.executable, "-c", probe, *args], input=stdin, env=env,
+                           capture_output=True, text=True, timeout=60)
+        return r.stdout.split()
+
+    assert setting(["-q", "Who heads Roscosmos?"], qa_env) == ["0", cli.QUICK_BLAS_TIMEOUT]
+    assert setting(["-q", "Who heads Roscosmos?"],
+                   {**qa_env, "OPENBLAS_THREAD_TIMEOUT": "20"}) == ["0", "20"]
+    assert setting([], qa_env, stdin="Who heads Roscosmos?\n") == ["0", "None"]

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from qa import terms as terms_mod
-from qa.terms import STOPWORDS, stem, terms, tokens
+from qa.terms import STOPWORDS, WORD, stem, terms, tokens
 
 
 def test_terms_are_lowercased_stemmed_and_stopped():
@@ -41,3 +45,25 @@ def test_tokens_keep_offsets():
                                   "Zhang Keijan (CNSA) said: \u201cit's done\u201d \u2014 in Stra\u00dfe"])
 def test_terms_and_tokens_agree_with_terms_and_tokens(text):
     assert terms_mod.terms_and_tokens(text) == (terms_mod.terms(text), terms_mod.tokens(text))
+
+
+def test_the_english_stemmer_is_snowball_s_without_its_other_languages():
+    import snowballstemmer
+
+    from qa.terms import english_stemmer
+
+    from qa.reader import VOCAB_PATH
+
+    # the reader's vocabulary: 20,000 and more English words and word pieces
+    words = [w for w in VOCAB_PATH.read_text(encoding="utf-8").split() if WORD.fullmatch(w)]
+    words += ["sky's", "generously", "dying", "cañada"]
+    theirs = snowballstemmer.stemmer("english")
+    ours = english_stemmer()
+    assert len(words) > 20_000
+    assert [ours.stemWord(w) for w in words] == [theirs.stemWord(w) for w in words]
+    # the point of it: a fresh process stems without importing the 35 other languages
+    probe = ("import sys; from qa.terms import stem; assert stem('signing') == 'sign'; "
+             "print(sorted(m for m in sys.modules if 'stemmer' in m))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True).stdout
+    assert "english_stemmer" in out and "french" not in out and "'snowballstemmer'" not in out
