@@ -49,6 +49,14 @@ def test_pronoun_followups_find_savelyevs_sentence(article):
     assert "Sergei Savelyev" in turns[1].searched
 
 
+def test_it_after_the_memorandum_is_the_memorandum_not_the_2017_plan(article):
+    # The drift: "it" carried the memorandum too lightly against "sign", and the answer
+    # moved to "In November 2017, ... have signed a program cooperation plan".
+    turns = _chat(article, ["Who signed the memorandum?", "When did they sign it?"])
+    assert "memorandum" in turns[1].answer.hits[0].sentence.text
+    assert turns[1].answer.answer != "November 2017"
+
+
 def test_what_did_he_say_alone_has_nothing_to_go_on(article):
     assert not article.ask("what did he say?").found
 
