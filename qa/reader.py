@@ -47,7 +47,8 @@ VOCAB_SIZE = 30522
 QUESTION_PIECES = 40
 HISTORY_PIECES = 64
 # Word pieces of text around a candidate sentence. Training mixes TRAIN_WINDOWS so that any of
-# them reads well; WINDOW_PIECES is what `qa` reads, chosen on dev (see README).
+# them reads well; WINDOW_PIECES is the reader's own default (its dev figures at training time).
+# What `qa` reads is the combiner's window_pieces, chosen on dev (qa/train/combiner.py).
 TRAIN_WINDOWS = (96, 128, 160)
 WINDOW_PIECES = 128
 # The longest answer, in word pieces.

@@ -38,6 +38,16 @@ def test_the_shipped_models_load_and_match_the_features():
     assert model.load(fast=True).combiner is None
 
 
+def test_the_shipped_combiner_is_what_its_command_makes_by_default():
+    # The engine reads the windows the combiner learned on; the documented command must make
+    # the shipped ones (it once made 128-piece windows where 96 were shipped).
+    from qa.train import combiner as train_combiner
+
+    m = model.load()
+    assert (m.combiner.windows, m.combiner.window_pieces) == (train_combiner.WINDOWS,
+                                                              train_combiner.WINDOW_PIECES)
+
+
 def test_models_trained_on_other_features_are_refused_with_a_way_out(tmp_path):
     obj = json.loads(model.RANKER_PATH.read_text())
     obj["ranker"]["features"] = obj["ranker"]["features"][:-1] + ["something else"]
