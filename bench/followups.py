@@ -33,7 +33,6 @@ from qa.eval import token_f1  # noqa: E402
 from qa.train.data import load_split  # noqa: E402
 
 
-
 def shared_phrase(first: str, second: str) -> tagger.Chunk | None:
     """The longest whole noun phrase or name of `second` whose content words all occur in
     `first` (and that leaves `second` a content word of its own)."""
