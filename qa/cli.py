@@ -325,24 +325,48 @@ def _chat(engine, args):
     return Conversation(engine)
 
 
+# The chat's /commands (qa/repl.py's COMMANDS; a test keeps the two the same), importable
+# without the chat's prompt_toolkit.
+CHAT_COMMANDS = frozenset("help show context why explain sources load top json history save "
+                          "clear new quit".split())
+
+
+def chat_command(text: str) -> str | None:
+    """The chat command a line names ("/why 2" -> "why"), if it names one."""
+    if not text.startswith("/"):
+        return None
+    name = text[1:].split(maxsplit=1)[0].lower() if text[1:].strip() else ""
+    return name if name in CHAT_COMMANDS else None
+
+
 def _answer_all(engine, questions, args, *, echo: bool) -> int:
     """Answer questions in order, printing each as soon as it is ready; the exit code."""
     from dataclasses import replace
 
     from qa import render
-    from qa.answer import NO_WORDS
+    from qa.answer import NO_WORDS, NONE, Answer
     from qa.question import MAX_QUESTION_CHARS
 
     tty = sys.stdout.isatty() and not args.json
     console = render.terminal_console(args.no_color) if tty else None
     asked = answered = 0
+    warned = False
     for raw in questions:
         text = raw.strip()
         if not text:
             continue
         text = _from_os(text[:MAX_QUESTION_CHARS])
-        answer = engine.ask(text, top=args.top)
-        searched = getattr(engine, "searched", None)  # what a --chat follow-up added
+        command = chat_command(text)
+        if command:  # "/why" piped is not the question "why", nor a turn of a --chat
+            note = f"not asked: /{command} is a command of the chat, which qa starts in a terminal"
+            answer, searched = Answer(question=text, found=False, answer=None, type=NONE,
+                                      hits=(), notes=(note,)), None
+            if not warned:
+                warned = True
+                sys.stderr.write(f"qa: {note}; piped lines are questions\n")
+        else:
+            answer = engine.ask(text, top=args.top)
+            searched = getattr(engine, "searched", None)  # what a --chat follow-up added
         if not args.chat and answer.notes == (NO_WORDS,):
             answer = replace(answer, notes=(NO_WORDS + "; for a follow-up of the question "
                                             "before, ask both with --chat",))

@@ -45,6 +45,33 @@ def test_piped_lines_are_questions_and_blank_lines_are_skipped(qa_env):
     assert "Q: how was the ceremony held" in r.stdout
 
 
+def test_a_piped_chat_command_is_not_asked_and_says_why(qa_env):
+    # Before: "/why" piped with --chat was asked as the follow-up "why" and answered
+    # "their governments" (60%, likely); "/quit" was asked as a question too.
+    r = run(["--chat", "--json"], qa_env,
+            stdin="who signed the memorandum?\n/why\n/quit\nwhen was it signed?\n")
+    records = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [x["question"] for x in records] == [
+        "who signed the memorandum?", "/why", "/quit", "when was it signed?"]
+    assert [x["found"] for x in records[1:3]] == [False, False]
+    assert records[1]["sentences"] == [] and records[1]["confidence"] == 0
+    assert records[3]["found"]  # the follow-up after them is still a turn of the chat
+    assert r.returncode == 0
+    assert r.stderr.count("/why is a command of the chat") == 1  # said once, not per line
+    plain = run([], qa_env, stdin="/why 2\n")
+    assert "not asked: /why is a command of the chat" in plain.stdout
+    assert plain.returncode == 1
+
+
+def test_the_piped_commands_are_the_chats():
+    from qa import repl
+
+    assert cli.CHAT_COMMANDS == {c.name for c in repl.COMMANDS}
+    assert cli.chat_command("/Why 2") == "why"
+    assert cli.chat_command("/etc/passwd, what is in it?") is None
+    assert cli.chat_command("/") is None and cli.chat_command("why") is None
+
+
 def test_json_lines_schema(qa_env):
     r = run(["--json", "-k", "2"], qa_env,
             stdin="Who heads Roscosmos?\nWhat is the capital of France?\n")
