@@ -62,6 +62,16 @@ def test_an_abstention_says_why_when_it_knows(engine):
         == ("it never mentions the population",)
 
 
+def test_an_attribute_the_text_words_otherwise_does_not_veto_the_answer():
+    # Before: "price" is nowhere in the text, so the answer was vetoed ("it never mentions the
+    # price") although the reader finds the sum in the one sentence about the work's cost.
+    e = engine_for("The Riverside Library will close for renovation on 3 March 2027. The work, "
+                   "budgeted at 4.2 million euros, is led by the architect Maria Lindqvist. "
+                   "Books can be borrowed from the old post office on Mill Street.")
+    a = e.ask("What is the price of the work?")
+    assert a.found and "4.2 million euros" in a.answer, a
+
+
 def test_a_typo_is_corrected_and_reported(engine):
     a = engine.ask("who signed the memorandm")
     assert a.found and ("memorandm", "memorandum") in a.corrections
