@@ -317,17 +317,17 @@ class Engine:
         foreign = self.foreign
         unknown = self._never_mentions(q) \
             if hits[0].coverage < UNKNOWN_NAME_COVERAGE and not foreign else ()
-        # An attribute the text never names beside the sentence ("the population of China")
-        # says why an abstention abstained; it no longer decides one: with the reader, that
-        # veto cost 39 answerable dev questions for 3 unanswerable (F1 0.633 -> 0.638 without).
-        missing = self._lacks_attribute(q, d.ids[d.order[0]])
         fast = self.fast or models.combiner is None
         abstain_below = models.lexical.abstain_below if fast else models.combiner.abstain_below
         cap = FOREIGN_CONFIDENCE if foreign else 1.0
         if d.sentence_confidence < abstain_below or unknown:
+            # An attribute the text never names beside the sentence ("the population of China")
+            # says why an abstention abstained; it no longer decides one: with the reader, that
+            # veto cost 39 answerable dev questions for 3 unanswerable (F1 0.633 -> 0.638).
             return Answer(found=False, answer=None, type=NONE,
                           confidence=min(d.sentence_confidence, cap),
-                          notes=unknown or missing or self._never_mentions(q), **common)
+                          notes=unknown or self._lacks_attribute(q, d.ids[d.order[0]])
+                          or self._never_mentions(q), **common)
         span = ((d.span.start, d.span.end),) if d.span is not None else ()
         if fast or q.yes_no or not q.asks or not span \
                 or d.answer_confidence < models.combiner.span_from:

@@ -333,10 +333,8 @@ CHAT_COMMANDS = frozenset("help show context why explain sources load top json h
 
 def chat_command(text: str) -> str | None:
     """The chat command a line names ("/why 2" -> "why"), if it names one."""
-    if not text.startswith("/"):
-        return None
-    name = text[1:].split(maxsplit=1)[0].lower() if text[1:].strip() else ""
-    return name if name in CHAT_COMMANDS else None
+    words = text[1:].split(maxsplit=1) if text.startswith("/") else []
+    return words[0].lower() if words and words[0].lower() in CHAT_COMMANDS else None
 
 
 def _answer_all(engine, questions, args, *, echo: bool) -> int:
